@@ -1,0 +1,44 @@
+# Stockroom: `make serve` runs the API on localhost, `make test` runs every check CI runs.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export SAM_CLI_TELEMETRY := 0
+
+.PHONY: serve test lint typecheck template pytest bench clean
+
+# The stamp is newer than pyproject.toml once its dependencies are installed; editing it reinstalls.
+$(VENV)/.installed: pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python >= 3.11 required"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $@
+
+$(VENV): $(VENV)/.installed
+
+serve: $(VENV)
+	$(BIN)/stockroom serve
+
+test: $(VENV) lint typecheck template pytest
+
+lint: $(VENV)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+# Every function has an app.py: explicit package bases name them functions.<name>.app, not all `app`.
+typecheck: $(VENV)
+	MYPYPATH=shared:local $(BIN)/mypy --explicit-package-bases shared local functions
+
+template: $(VENV)
+	$(BIN)/sam validate --region us-east-1
+	$(BIN)/cfn-lint template.yaml
+
+pytest: $(VENV)
+	$(BIN)/pytest
+
+bench: $(VENV)
+	@if [ -f benchmarks/run.py ]; then $(BIN)/python benchmarks/run.py; else echo "no benchmarks/run.py yet"; fi
+
+clean:
+	rm -rf $(VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -1,0 +1,31 @@
+"""AuthorizerFunction: API Gateway REQUEST authorizer mapping an API key to the stores it covers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.data_classes import event_source
+from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event import (
+    APIGatewayAuthorizerRequestEvent,
+    APIGatewayAuthorizerResponse,
+)
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from stockroom.auth import STORES_CONTEXT_KEY, stores_for_key
+
+logger = Logger()
+
+
+@logger.inject_lambda_context
+@event_source(data_class=APIGatewayAuthorizerRequestEvent)
+def lambda_handler(event: APIGatewayAuthorizerRequestEvent, context: LambdaContext) -> dict[str, Any]:
+    stores = stores_for_key(event.headers.get("Authorization") or event.headers.get("authorization"))
+    if stores is None:
+        logger.info("rejected an unknown or missing API key")  # never log the key itself
+        raise Exception("Unauthorized")  # API Gateway's contract for a 401
+    policy = APIGatewayAuthorizerResponse.from_route_arn(
+        event.method_arn, principal_id=f"stores:{stores[0]}", context={STORES_CONTEXT_KEY: ",".join(stores)}
+    )
+    # The answer is cached per key (ReauthorizeEvery), so it must cover every route, not just this one.
+    policy.allow_all_routes()
+    return policy.asdict()

@@ -1,0 +1,79 @@
+"""`stockroom serve` and `stockroom invoke`: the template's API and functions on localhost.
+
+The DynamoDB engine is AWS_ENDPOINT_URL_DYNAMODB / AWS_ENDPOINT_URL when set, else moto embedded in
+this process. An embedded engine lives and dies with its process: two `stockroom invoke` runs do
+not share state (each starts from the seed), while two runs against one endpoint URL do.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from stockroom_local.engine import Engine, ensure_tables
+from stockroom_local.gateway import make_server
+from stockroom_local.invoke import invoke
+from stockroom_local.template import load_template
+
+
+def _prepare(seed: bool) -> None:
+    ensure_tables()
+    if seed:
+        from stockroom_local.seed import seed_demo_data
+
+        seed_demo_data()
+
+
+def serve(args: argparse.Namespace) -> int:
+    template = load_template(args.template)
+    with Engine.from_env() as engine:
+        _prepare(seed=not args.no_seed)
+        server = make_server(template, args.host, args.port)
+        kind = "embedded moto" if engine.embedded else "external"
+        print(f"Stockroom API on {server.url} (DynamoDB: {kind}, {engine.endpoint_url})", flush=True)
+        print("Send the header:  Authorization: local-dev-key   (Ctrl-C to stop)", flush=True)
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            server.server_close()
+    return 0
+
+
+def invoke_command(args: argparse.Namespace) -> int:
+    template = load_template(args.template)
+    event = json.loads(Path(args.event).read_text(encoding="utf-8")) if args.event else {}
+    with Engine.from_env():
+        _prepare(seed=not args.no_seed)
+        result = invoke(args.function, event, template)
+    # Handlers log to stdout too: the result is always the last line, so scripts can `tail -n1`.
+    print(json.dumps(result, default=str), flush=True)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="stockroom", description=__doc__.splitlines()[0])
+    parser.add_argument("--template", help="SAM template (default: the repo's template.yaml)")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve_parser = commands.add_parser("serve", help="serve every API route of the template over HTTP")
+    serve_parser.add_argument("--host", default="127.0.0.1")
+    serve_parser.add_argument("--port", type=int, default=3000)
+    serve_parser.add_argument("--no-seed", action="store_true", help="do not load the demo data")
+    serve_parser.set_defaults(run=serve)
+
+    invoke_parser = commands.add_parser("invoke", help="run one function once, like `sam local invoke`")
+    invoke_parser.add_argument("function", help="the function's logical id in the template")
+    invoke_parser.add_argument("-e", "--event", help="JSON file with the event (default: {})")
+    invoke_parser.add_argument("--no-seed", action="store_true", help="do not load the demo data")
+    invoke_parser.set_defaults(run=invoke_command)
+
+    args = parser.parse_args(argv)
+    return int(args.run(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,192 @@
+"""The embedded DynamoDB engine: moto's server, in process, one request at a time.
+
+moto is not atomic under concurrent requests: two conditional updates of one item can interleave
+between moto's condition check and its write, and both succeed (an oversell). Real DynamoDB
+serializes writes to an item, so we serialize every request behind one global lock.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from types import TracebackType
+from typing import Any
+
+import boto3
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+
+from stockroom_local.template import Template, load_template
+
+ENDPOINT_VARIABLES = ("AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL")
+
+
+class SerializedApp:
+    """WSGI middleware: runs each request, body included, under one lock."""
+
+    def __init__(self, app: Callable[..., Iterable[bytes]]):
+        self.app = app
+        self.lock = threading.Lock()
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        with self.lock:
+            # Drain the response inside the lock: a lazy body would run moto code after release.
+            return list(self.app(environ, start_response))
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        pass  # one line per DynamoDB call would drown the gateway's own log
+
+
+class Engine:
+    """The DynamoDB endpoint the local runtime uses: embedded moto, or an external endpoint_url.
+
+    Use as a context manager, or start()/stop(). While embedded and running, os.environ points
+    boto3 at it (AWS_ENDPOINT_URL_DYNAMODB), so the handlers' plain boto3.client("dynamodb") reach it.
+    """
+
+    def __init__(self, endpoint_url: str | None = None, host: str = "127.0.0.1", port: int = 0):
+        self.external_url = endpoint_url
+        self.host, self.port = host, port
+        self._server: BaseWSGIServer | None = None
+        self._thread: threading.Thread | None = None
+        self._saved_env: dict[str, str | None] = {}
+
+    @classmethod
+    def from_env(cls) -> Engine:
+        """An engine on AWS_ENDPOINT_URL_DYNAMODB / AWS_ENDPOINT_URL if set, else an embedded one."""
+        url = next((os.environ[v] for v in ENDPOINT_VARIABLES if os.environ.get(v)), None)
+        return cls(endpoint_url=url)
+
+    @property
+    def embedded(self) -> bool:
+        return self.external_url is None
+
+    @property
+    def endpoint_url(self) -> str:
+        if self.external_url:
+            return self.external_url
+        if self._server is None:
+            raise RuntimeError("engine not started")
+        return f"http://{self.host}:{self._server.server_port}"
+
+    def start(self) -> str:
+        if self.embedded and self._server is None:
+            # Imported here: moto is slow to import and unneeded against an external endpoint.
+            from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+            app = SerializedApp(DomainDispatcherApplication(create_backend_app))
+            self._server = make_server(
+                self.host, self.port, app, threaded=True, request_handler=_QuietHandler
+            )
+            self._thread = threading.Thread(
+                target=self._server.serve_forever, name="stockroom-dynamodb", daemon=True
+            )
+            self._thread.start()
+            self._set_env(
+                AWS_ENDPOINT_URL_DYNAMODB=self.endpoint_url,
+                # moto accepts any credentials; dummy ones also keep a stray call off a real account.
+                **(
+                    {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+                    if not (os.environ.get("AWS_ACCESS_KEY_ID") or os.environ.get("AWS_PROFILE"))
+                    else {}
+                ),
+                **(
+                    {"AWS_DEFAULT_REGION": "us-east-1"}
+                    if not (os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION"))
+                    else {}
+                ),
+            )
+        return self.endpoint_url
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            if self._thread is not None:
+                self._thread.join()
+            self._server = self._thread = None
+        for key, value in self._saved_env.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        self._saved_env.clear()
+
+    def __enter__(self) -> Engine:
+        self.start()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    def client(self) -> Any:
+        return boto3.client("dynamodb", endpoint_url=self.endpoint_url)
+
+    def _set_env(self, **values: str) -> None:
+        for key, value in values.items():
+            self._saved_env.setdefault(key, os.environ.get(key))
+            os.environ[key] = value
+
+
+def table_definitions(template: Template) -> dict[str, dict[str, Any]]:
+    """CreateTable arguments for each table of the template (local table name = logical id)."""
+    return {name: _create_table_args(name, props) for name, props in template.tables.items()}
+
+
+def _create_table_args(name: str, props: Mapping[str, Any]) -> dict[str, Any]:
+    args: dict[str, Any] = {
+        "TableName": name,
+        "KeySchema": props["KeySchema"],
+        "AttributeDefinitions": props["AttributeDefinitions"],
+        "BillingMode": props.get("BillingMode", "PROVISIONED"),
+    }
+    if args["BillingMode"] == "PROVISIONED":
+        args["ProvisionedThroughput"] = props["ProvisionedThroughput"]
+    index_keys = ("IndexName", "KeySchema", "Projection", "ProvisionedThroughput")
+    for kind in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes"):
+        if props.get(kind):  # CloudFormation-only keys (ContributorInsights...) are not CreateTable's
+            args[kind] = [{k: v for k, v in index.items() if k in index_keys} for index in props[kind]]
+    if "StreamSpecification" in props:  # CloudFormation implies StreamEnabled; the API wants it said
+        args["StreamSpecification"] = {"StreamEnabled": True, **props["StreamSpecification"]}
+    return args
+
+
+def create_table(client: Any, args: Mapping[str, Any], ttl: Mapping[str, Any] | None = None) -> None:
+    client.create_table(**args)
+    client.get_waiter("table_exists").wait(
+        TableName=args["TableName"], WaiterConfig={"Delay": 1, "MaxAttempts": 60}
+    )
+    if ttl and ttl.get("Enabled", True):
+        client.update_time_to_live(
+            TableName=args["TableName"],
+            TimeToLiveSpecification={"AttributeName": ttl["AttributeName"], "Enabled": True},
+        )
+
+
+def ensure_tables(template: Template | None = None, client: Any = None) -> list[str]:
+    """Create the template's tables that are missing on the current endpoint; returns those created."""
+    template = template or load_template()
+    client = client or boto3.client("dynamodb")
+    existing = set(client.get_paginator("list_tables").paginate().build_full_result()["TableNames"])
+    created = []
+    for name, args in table_definitions(template).items():
+        if name not in existing:
+            create_table(client, args, template.tables[name].get("TimeToLiveSpecification"))
+            created.append(name)
+    return created
+
+
+def recreate_tables(template: Template | None = None, client: Any = None) -> None:
+    """Drop and create every table of the template: an empty engine, fast on moto (tests)."""
+    template = template or load_template()
+    client = client or boto3.client("dynamodb")
+    existing = set(client.list_tables()["TableNames"])
+    for name, args in table_definitions(template).items():
+        if name in existing:
+            client.delete_table(TableName=name)
+            client.get_waiter("table_not_exists").wait(TableName=name, WaiterConfig={"Delay": 1})
+        create_table(client, args, template.tables[name].get("TimeToLiveSpecification"))

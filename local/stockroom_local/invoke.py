@@ -1,0 +1,94 @@
+"""Run a function's handler in process, the way `sam local invoke` would."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from stockroom_local.template import Function, Template, load_template
+
+Handler = Callable[[Any, Any], Any]
+
+# Variables set before the local runtime touched os.environ win over the template's, as with
+# `sam local invoke --env-vars`.
+_USER_ENV = frozenset(os.environ)
+_handlers: dict[tuple[str, str], Handler] = {}
+_load_lock = threading.Lock()
+
+
+@dataclass
+class LambdaContext:
+    """The attributes of Lambda's context object that handlers and Powertools read."""
+
+    function_name: str
+    memory_limit_in_mb: int = 128
+    timeout_s: int = 3
+    function_version: str = "$LATEST"
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    invoked_function_arn: str = ""
+    log_group_name: str = ""
+    log_stream_name: str = "local"
+    _deadline: float = field(default=0.0, repr=False)
+
+    def __post_init__(self) -> None:
+        self.invoked_function_arn = (
+            self.invoked_function_arn
+            or f"arn:aws:lambda:us-east-1:123456789012:function:{self.function_name}"
+        )
+        self.log_group_name = self.log_group_name or f"/aws/lambda/{self.function_name}"
+        self._deadline = time.monotonic() + self.timeout_s
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+def apply_environment(function: Function) -> None:
+    """Put the function's template environment in os.environ, except what the user set himself.
+
+    One process hosts every function, so function-specific variables are visible to the others;
+    the shared ones (TABLE_NAME, POWERTOOLS_*) come from Globals and agree.
+    """
+    os.environ.setdefault("AWS_SAM_LOCAL", "true")  # as sam local: Powertools Tracer stays off
+    for key, value in function.environment.items():
+        if key not in _USER_ENV:
+            os.environ[key] = value
+
+
+def load_handler(function: Function) -> Handler:
+    """Import the handler from the function's CodeUri under a module name of its own, once."""
+    module_path, _, attr = function.handler.rpartition(".")
+    key = (str(function.code_uri), function.handler)
+    with _load_lock:
+        if key not in _handlers:
+            apply_environment(function)  # modules read their environment at import time
+            file = function.code_uri.joinpath(*module_path.split(".")).with_suffix(".py")
+            # Every function has an app.py: importing them all as `app` would hand back the first one.
+            name = f"stockroom_fn_{function.logical_id}_{module_path.replace('.', '_')}"
+            spec = importlib.util.spec_from_file_location(name, file)
+            if spec is None or spec.loader is None:
+                raise ImportError(f"cannot load {file} for {function.logical_id}")
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[name] = module  # dataclasses and pydantic resolve annotations through it
+            spec.loader.exec_module(module)
+            _handlers[key] = getattr(module, attr)
+        return _handlers[key]
+
+
+def invoke(logical_id: str, event: Any, template: Template | None = None) -> Any:
+    """Call the function's handler with event and a fresh LambdaContext; returns what it returns."""
+    template = template or load_template()
+    try:
+        function = template.functions[logical_id]
+    except KeyError:
+        raise KeyError(f"no function {logical_id!r} in {template.path}") from None
+    handler = load_handler(function)
+    apply_environment(function)
+    context = LambdaContext(function.logical_id, function.memory_mb, function.timeout_s)
+    return handler(event, context)

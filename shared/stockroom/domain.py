@@ -1,0 +1,131 @@
+"""Domain model: the inventory item and the outcome of a line, independent of any API dialect or storage."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+
+class AvailabilityStatus(enum.StrEnum):
+    IN_STOCK = "IN_STOCK"
+    OUT_OF_STOCK = "OUT_OF_STOCK"
+    PREORDER = "PREORDER"
+
+
+class LineErrorCode(enum.StrEnum):
+    INVENTORY_ITEM_NOT_FOUND = "INVENTORY_ITEM_NOT_FOUND"
+    TRACK_QUANTITY_DISABLED = "TRACK_QUANTITY_DISABLED"
+    INSUFFICIENT_INVENTORY = "INSUFFICIENT_INVENTORY"
+    PREORDER_LIMIT_EXCEEDED = "PREORDER_LIMIT_EXCEEDED"
+    # The storage stayed busy (throttled, conflicting, timing out) past our retries: nothing was applied.
+    TEMPORARILY_UNAVAILABLE = "TEMPORARILY_UNAVAILABLE"
+
+
+class AdjustmentKind(enum.StrEnum):
+    CREATE = "CREATE"
+    UPDATE = "UPDATE"
+    INCREMENT = "INCREMENT"
+    DECREMENT = "DECREMENT"
+    PREORDER = "PREORDER"
+
+
+@dataclass(frozen=True, slots=True)
+class ItemKey:
+    """What identifies an item without a read: one item per (store, variant, location)."""
+
+    store_id: str
+    variant_id: str
+    location_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class PreorderSettings:
+    enabled: bool = False
+    message: str | None = None
+    limit: int | None = None
+    counter: int = 0
+
+    @property
+    def remaining(self) -> int | None:
+        """Units that may still be preordered; None when there is no limit."""
+        return None if self.limit is None else self.limit - self.counter
+
+
+@dataclass(frozen=True, slots=True)
+class InventoryItem:
+    id: str
+    store_id: str
+    variant_id: str
+    location_id: str
+    product_id: str
+    track_quantity: bool
+    quantity: int | None = None  # kept only when track_quantity
+    in_stock: bool | None = None  # kept only when not track_quantity
+    preorder: PreorderSettings = field(default_factory=PreorderSettings)
+    revision: int = 1
+    created_date: str = ""
+    updated_date: str = ""
+    product_name: str | None = None
+    category_ids: tuple[str, ...] = ()
+    low_stock_threshold: int | None = None
+
+    @property
+    def key(self) -> ItemKey:
+        return ItemKey(self.store_id, self.variant_id, self.location_id)
+
+    @property
+    def availability_status(self) -> AvailabilityStatus:
+        """Derived (SPEC §1), never stored, so it can never disagree with the counts."""
+        if self.track_quantity:
+            if (self.quantity or 0) > 0:
+                return AvailabilityStatus.IN_STOCK
+            remaining = self.preorder.remaining
+            if self.preorder.enabled and (remaining is None or remaining > 0):
+                return AvailabilityStatus.PREORDER
+            return AvailabilityStatus.OUT_OF_STOCK
+        if self.in_stock:
+            return AvailabilityStatus.IN_STOCK
+        if self.preorder.enabled:
+            return AvailabilityStatus.PREORDER
+        return AvailabilityStatus.OUT_OF_STOCK
+
+
+@dataclass(frozen=True, slots=True)
+class DecrementLine:
+    """One line of a decrement request, its item already resolved to a key."""
+
+    index: int
+    key: ItemKey
+    quantity: int
+    preorder_request: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class LineError:
+    code: LineErrorCode
+    description: str
+    data: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class LineResult:
+    """The answer for one line: applied (with how) or failed (with why). Never both."""
+
+    index: int
+    item_id: str | None
+    kind: AdjustmentKind | None = None
+    error: LineError | None = None
+    item: InventoryItem | None = None
+
+    @property
+    def success(self) -> bool:
+        return self.error is None
+
+
+@dataclass(frozen=True, slots=True)
+class AuditContext:
+    """Who asked for a change and why: recorded with every applied line."""
+
+    request_id: str
+    reason: str
+    created_date: str

@@ -1,0 +1,46 @@
+"""Domain exceptions. Each API dialect maps them to HTTP answers in one table of its own."""
+
+from __future__ import annotations
+
+
+class StockroomError(Exception):
+    """Base of every error the engine raises on purpose."""
+
+    code = "INTERNAL"
+
+    def __init__(self, description: str, data: dict[str, object] | None = None) -> None:
+        super().__init__(description)
+        self.description = description
+        self.data = data or {}
+
+
+class NotAuthenticated(StockroomError):
+    code = "UNAUTHENTICATED"
+
+
+class StoreForbidden(StockroomError):
+    code = "PERMISSION_DENIED"
+
+
+class ItemNotFound(StockroomError):
+    code = "INVENTORY_ITEM_NOT_FOUND"
+
+
+class ItemAlreadyExists(StockroomError):
+    code = "ALREADY_EXISTS"
+
+
+class InvalidRequest(StockroomError):
+    """A request that passed schema validation but breaks a domain rule (e.g. both quantity and inStock)."""
+
+    code = "INVALID_ARGUMENT"
+
+    def __init__(self, field: str, description: str) -> None:
+        super().__init__(description, {"field": field})
+        self.field = field
+
+
+class StorageUnavailable(StockroomError):
+    """DynamoDB stayed throttled, conflicting or unreachable past our retries; nothing half-done was left."""
+
+    code = "TEMPORARILY_UNAVAILABLE"

@@ -1,0 +1,44 @@
+"""The storage interface the service depends on. `stockroom.dynamodb` is its adapter; tests may swap it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Protocol
+
+from stockroom.domain import AuditContext, DecrementLine, InventoryItem, ItemKey
+from stockroom.rules import WritePath
+
+
+class ConditionNotMet(Exception):
+    """A conditional write found the item not as its rule needs it; `item` is what it found (None: none)."""
+
+    def __init__(self, item: InventoryItem | None) -> None:
+        super().__init__("condition not met")
+        self.item = item
+
+
+class InventoryRepository(Protocol):
+    def create_item(self, item: InventoryItem, audit: AuditContext) -> None:
+        """Store a new item; raises ItemAlreadyExists if its key or id is taken."""
+        ...
+
+    def get_item(self, store_id: str, item_id: str) -> InventoryItem | None: ...
+
+    def get_items(self, keys: Iterable[ItemKey]) -> dict[ItemKey, InventoryItem]:
+        """Strongly consistent reads of many items at once; missing keys are left out."""
+        ...
+
+    def decrement(
+        self,
+        line: DecrementLine,
+        path: WritePath,
+        *,
+        restrict_inventory: bool,
+        audit: AuditContext,
+        attempt: int = 0,
+    ) -> None:
+        """Apply one line by one path, atomically with its audit record; raises ConditionNotMet.
+        `attempt` tells retries of the same line apart (their idempotency tokens differ)."""
+        ...
+
+    def default_location(self, store_id: str) -> str | None: ...

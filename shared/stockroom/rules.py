@@ -1,0 +1,101 @@
+"""The decrement rules of SPEC §2, written once.
+
+`judge_decrement` says, for a snapshot of an item, what a line may do to it. The storage layer never trusts
+this judgement on its own: every write path carries a condition that is exactly the rule that chose it (see
+`stockroom.dynamodb`), so a snapshot that went stale between the read and the write can only make the write
+fail, never make it wrong. The judgement is used to pick the next write path after a failed condition, and
+to explain a failure with the data of the very snapshot that failed it.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, replace
+
+from stockroom.domain import (
+    AvailabilityStatus,
+    InventoryItem,
+    LineError,
+    LineErrorCode,
+)
+
+MAX_UNITS_PER_LINE = 1_000_000_000
+
+
+class WritePath(enum.Enum):
+    """The conditional writes a decrement line can take; each has its own condition in storage."""
+
+    STOCK = "STOCK"  # rule 4: quantity -= n
+    PREORDER_WITHIN_LIMIT = "PREORDER_WITHIN_LIMIT"  # rule 3 with a limit: counter += n, remaining -= n
+    PREORDER_UNLIMITED = "PREORDER_UNLIMITED"  # rule 3 without a limit: counter += n
+
+
+@dataclass(frozen=True, slots=True)
+class Apply:
+    path: WritePath
+
+
+@dataclass(frozen=True, slots=True)
+class Reject:
+    error: LineError
+
+
+Decision = Apply | Reject
+
+
+def judge_decrement(
+    item: InventoryItem | None, units: int, *, preorder_request: bool, restrict_inventory: bool
+) -> Decision:
+    """SPEC §2, rules 1 to 4, in order."""
+    if item is None:
+        return Reject(
+            LineError(LineErrorCode.INVENTORY_ITEM_NOT_FOUND, "No such inventory item in this store.")
+        )
+    if not item.track_quantity:
+        return Reject(
+            LineError(
+                LineErrorCode.TRACK_QUANTITY_DISABLED,
+                "The item does not track quantity, so it cannot be decremented.",
+                {"inventoryItemId": item.id},
+            )
+        )
+    if preorder_request and item.availability_status is AvailabilityStatus.PREORDER:
+        limit = item.preorder.limit
+        if limit is None:
+            return Apply(WritePath.PREORDER_UNLIMITED)
+        if item.preorder.counter + units > limit:
+            return Reject(
+                LineError(
+                    LineErrorCode.PREORDER_LIMIT_EXCEEDED,
+                    f"Requested {units} preorder units, but only {limit - item.preorder.counter} remain.",
+                    {
+                        "inventoryItemId": item.id,
+                        "requested": units,
+                        "preorderLimit": limit,
+                        "preorderCounter": item.preorder.counter,
+                        "available": limit - item.preorder.counter,
+                    },
+                )
+            )
+        return Apply(WritePath.PREORDER_WITHIN_LIMIT)
+    quantity = item.quantity or 0
+    if restrict_inventory and quantity < units:
+        return Reject(
+            LineError(
+                LineErrorCode.INSUFFICIENT_INVENTORY,
+                f"Requested {units} units, but only {max(quantity, 0)} are in stock.",
+                {"inventoryItemId": item.id, "requested": units, "available": quantity},
+            )
+        )
+    return Apply(WritePath.STOCK)
+
+
+def apply_decrement(item: InventoryItem, path: WritePath, units: int) -> InventoryItem:
+    """The item after a write path took `units` (what the storage's update expression does)."""
+    if path is WritePath.STOCK:
+        return replace(item, quantity=(item.quantity or 0) - units, revision=item.revision + 1)
+    return replace(
+        item,
+        preorder=replace(item.preorder, counter=item.preorder.counter + units),
+        revision=item.revision + 1,
+    )

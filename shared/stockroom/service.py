@@ -1,0 +1,223 @@
+"""The inventory logic: turns requests into conditional writes by the rules, line by line.
+
+It takes its repository in its constructor, so tests can swap storage, and knows nothing of HTTP.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor, ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+
+from stockroom.domain import (
+    AdjustmentKind,
+    AuditContext,
+    DecrementLine,
+    InventoryItem,
+    ItemKey,
+    LineError,
+    LineErrorCode,
+    LineResult,
+    PreorderSettings,
+)
+from stockroom.dynamodb import MAX_POOL_CONNECTIONS
+from stockroom.errors import InvalidRequest, ItemNotFound, StorageUnavailable
+from stockroom.repository import ConditionNotMet, InventoryRepository
+from stockroom.rules import Reject, WritePath, judge_decrement
+
+# A line tries at most this many write paths; more means the item changed under it every time.
+MAX_WRITE_ATTEMPTS = 4
+DEFAULT_LOCATION_TTL_SECONDS = 300.0
+# Stores with no settings record still get a stable default location of their own.
+_DEFAULT_LOCATION_NAMESPACE = uuid.UUID("4f1b2a6e-8f3c-4c8e-9d0a-5b7e2c1d3f60")
+
+_shared_executor: ThreadPoolExecutor | None = None
+_executor_lock = threading.Lock()
+
+
+def shared_executor() -> ThreadPoolExecutor:
+    """One pool per process, sized to the client's connection pool, reused across invocations."""
+    global _shared_executor
+    with _executor_lock:
+        if _shared_executor is None:
+            _shared_executor = ThreadPoolExecutor(MAX_POOL_CONNECTIONS, thread_name_prefix="stockroom-line")
+        return _shared_executor
+
+
+def utc_now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+@dataclass(frozen=True, slots=True)
+class ItemDraft:
+    """What a caller gives to create an item; the service fills in id, location, revision and dates."""
+
+    variant_id: str
+    location_id: str | None = None
+    product_id: str | None = None
+    quantity: int | None = None
+    in_stock: bool | None = None
+    preorder: PreorderSettings = field(default_factory=PreorderSettings)
+    product_name: str | None = None
+    category_ids: tuple[str, ...] = ()
+    low_stock_threshold: int | None = None
+    item_id: str | None = None  # chosen by the caller only for seeding and imports
+
+
+_WRITE_PATH_KIND = {
+    WritePath.STOCK: AdjustmentKind.DECREMENT,
+    WritePath.PREORDER_WITHIN_LIMIT: AdjustmentKind.PREORDER,
+    WritePath.PREORDER_UNLIMITED: AdjustmentKind.PREORDER,
+}
+
+
+class InventoryService:
+    def __init__(
+        self,
+        repository: InventoryRepository,
+        executor: Executor | None = None,
+        clock: Callable[[], str] = utc_now,
+    ) -> None:
+        self._repository = repository
+        self._executor = executor
+        self._clock = clock
+        self._default_locations: dict[str, tuple[str, float]] = {}
+
+    def audit_context(self, request_id: str, reason: str | None) -> AuditContext:
+        return AuditContext(request_id=request_id, reason=reason or "UNSPECIFIED", created_date=self._clock())
+
+    # --- locations --------------------------------------------------------------------------------------
+
+    def default_location(self, store_id: str) -> str:
+        cached = self._default_locations.get(store_id)
+        if cached and cached[1] > time.monotonic():
+            return cached[0]
+        location = self._repository.default_location(store_id) or str(
+            uuid.uuid5(_DEFAULT_LOCATION_NAMESPACE, store_id)
+        )
+        self._default_locations[store_id] = (location, time.monotonic() + DEFAULT_LOCATION_TTL_SECONDS)
+        return location
+
+    def item_key(self, store_id: str, variant_id: str, location_id: str | None) -> ItemKey:
+        return ItemKey(store_id, variant_id, location_id or self.default_location(store_id))
+
+    # --- create and read --------------------------------------------------------------------------------
+
+    def create_item(self, store_id: str, draft: ItemDraft, audit: AuditContext) -> InventoryItem:
+        if (draft.quantity is None) == (draft.in_stock is None):
+            raise InvalidRequest("inventoryItem", "Give exactly one of quantity and inStock.")
+        item = InventoryItem(
+            id=draft.item_id or str(uuid.uuid4()),
+            store_id=store_id,
+            variant_id=draft.variant_id,
+            location_id=draft.location_id or self.default_location(store_id),
+            # A product without variants is its own single variant.
+            product_id=draft.product_id or draft.variant_id,
+            track_quantity=draft.quantity is not None,
+            quantity=draft.quantity,
+            in_stock=draft.in_stock,
+            preorder=replace(draft.preorder, counter=0),
+            revision=1,
+            created_date=audit.created_date,
+            updated_date=audit.created_date,
+            product_name=draft.product_name,
+            category_ids=draft.category_ids,
+            low_stock_threshold=draft.low_stock_threshold,
+        )
+        self._repository.create_item(item, audit)
+        return item
+
+    def get_item(self, store_id: str, item_id: str) -> InventoryItem:
+        item = self._repository.get_item(store_id, item_id)
+        if item is None:
+            raise ItemNotFound(f"Inventory item {item_id} was not found.", {"inventoryItemId": item_id})
+        return item
+
+    # --- decrement --------------------------------------------------------------------------------------
+
+    def decrement(
+        self,
+        lines: Sequence[DecrementLine],
+        *,
+        restrict_inventory: bool,
+        audit: AuditContext,
+        return_entity: bool,
+    ) -> list[LineResult]:
+        """Apply independent lines; one result per line, in request order.
+
+        Lines for different items are written concurrently. Lines for the same item run one after the
+        other in request order, so each is judged on the stock the previous one left.
+        """
+        by_item: dict[ItemKey, list[DecrementLine]] = {}
+        for line in lines:
+            by_item.setdefault(line.key, []).append(line)
+
+        def run(group: list[DecrementLine]) -> list[LineResult]:
+            return [self._decrement_line(line, restrict_inventory, audit) for line in group]
+
+        groups = list(by_item.values())
+        if len(groups) == 1:
+            outcomes = [run(groups[0])]
+        else:
+            executor = self._executor or shared_executor()
+            outcomes = list(executor.map(run, groups))
+        results = sorted((r for group in outcomes for r in group), key=lambda r: r.index)
+        return self._with_items(results, lines, return_entity)
+
+    def _decrement_line(
+        self, line: DecrementLine, restrict_inventory: bool, audit: AuditContext
+    ) -> LineResult:
+        # The common path: stock, with no read first. A refusal returns the item it judged.
+        path = WritePath.STOCK
+        for attempt in range(MAX_WRITE_ATTEMPTS):
+            try:
+                self._repository.decrement(
+                    line, path, restrict_inventory=restrict_inventory, audit=audit, attempt=attempt
+                )
+                return LineResult(line.index, None, kind=_WRITE_PATH_KIND[path])
+            except ConditionNotMet as refused:
+                decision = judge_decrement(
+                    refused.item,
+                    line.quantity,
+                    preorder_request=line.preorder_request,
+                    restrict_inventory=restrict_inventory,
+                )
+                if isinstance(decision, Reject):
+                    item_id = refused.item.id if refused.item else None
+                    return LineResult(line.index, item_id, error=decision.error)
+                path = decision.path  # the item changed, or rule 3 applies: try the path the rules chose
+            except StorageUnavailable as busy:
+                return LineResult(
+                    line.index, None, error=LineError(LineErrorCode.TEMPORARILY_UNAVAILABLE, busy.description)
+                )
+        return LineResult(
+            line.index,
+            None,
+            error=LineError(
+                LineErrorCode.TEMPORARILY_UNAVAILABLE,
+                "The item kept changing under this line; nothing was applied.",
+            ),
+        )
+
+    def _with_items(
+        self, results: list[LineResult], lines: Sequence[DecrementLine], return_entity: bool
+    ) -> list[LineResult]:
+        """Fill in applied lines' ids (and items, if asked) with one batched read after the writes."""
+        key_of = {line.index: line.key for line in lines}
+        applied_keys = [key_of[r.index] for r in results if r.success]
+        if not applied_keys:
+            return results
+        try:
+            items = self._repository.get_items(applied_keys)
+        except StorageUnavailable:
+            return results  # the lines were applied; an answer without ids beats a retry that applies twice
+        return [
+            replace(r, item_id=item.id, item=item if return_entity else None)
+            if r.success and (item := items.get(key_of[r.index])) is not None
+            else r
+            for r in results
+        ]

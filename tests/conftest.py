@@ -1,0 +1,82 @@
+"""Shared fixtures: one embedded DynamoDB engine (moto over real HTTP) for the whole session."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+# Before any handler is imported: no X-Ray daemon here, and no EMF metrics on stdout.
+os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
+os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+
+from stockroom_local.engine import Engine, ensure_tables, recreate_tables
+from stockroom_local.gateway import make_server
+from stockroom_local.invoke import invoke
+from stockroom_local.template import LOCAL_PARAMETER_OVERRIDES, Template, load_template
+
+InvokeFunction = Callable[[str, Any], Any]
+
+DEMO_STORE_ID = "639749a5cb1db88617891bf0"
+# The keys the tests' authorizer knows: the README's dev key, and one covering two stores (wix-site-id).
+TEST_API_KEYS = {"local-dev-key": [DEMO_STORE_ID], "two-stores": [DEMO_STORE_ID, "second-store"]}
+
+
+@pytest.fixture(scope="session")
+def template() -> Template:
+    """template.yaml, deployed as it were with ApiKeysJson=TEST_API_KEYS."""
+    return load_template(
+        parameter_overrides={**LOCAL_PARAMETER_OVERRIDES, "ApiKeysJson": json.dumps(TEST_API_KEYS)}
+    )
+
+
+@pytest.fixture(scope="session")
+def local_engine(template: Template) -> Iterator[Engine]:
+    """The embedded engine (never an external endpoint, whatever the environment says), tables created,
+    and the functions' template environment (TABLE_NAME, POWERTOOLS_*...) in os.environ."""
+    for function in template.functions.values():
+        for key, value in function.environment.items():
+            os.environ.setdefault(key, value)
+    with Engine() as engine:
+        ensure_tables(template)
+        yield engine
+
+
+@pytest.fixture
+def clean_tables(local_engine: Engine, template: Template) -> Engine:
+    """Empty tables for this test (dropped and created again: a few ms on moto)."""
+    recreate_tables(template)
+    return local_engine
+
+
+@pytest.fixture
+def seeded(clean_tables: Engine) -> Engine:
+    """Empty tables plus the demo data of the README and SPEC examples."""
+    from stockroom_local.seed import seed_demo_data
+
+    seed_demo_data()
+    return clean_tables
+
+
+@pytest.fixture(scope="session")
+def server(local_engine: Engine, template: Template) -> Iterator[str]:
+    """`stockroom serve` on a free port in a background thread; yields its base URL."""
+    httpd = make_server(template, port=0, verbose=False)
+    thread = httpd.start_background()
+    yield httpd.url
+    httpd.shutdown()
+    httpd.server_close()
+    thread.join()
+
+
+@pytest.fixture
+def invoke_function(local_engine: Engine, template: Template) -> InvokeFunction:
+    """invoke_function(logical_id, event): run a function's handler as `stockroom invoke` does."""
+
+    def _invoke(logical_id: str, event: Any) -> Any:
+        return invoke(logical_id, event, template)
+
+    return _invoke
