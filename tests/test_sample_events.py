@@ -18,6 +18,7 @@ EXPECTED_STATUS = {
     "WixInventoryFunction/decrement-by-variant-and-location.json": 200,
     "WixInventoryFunction/create-inventory-item.json": 201,
     "WixInventoryFunction/get-inventory-item.json": 200,
+    "ProspernaStockFunction/decrease-stock-quantity.json": 200,
 }
 
 SAMPLES = sorted(

@@ -123,6 +123,15 @@ class LineResult:
 
 
 @dataclass(frozen=True, slots=True)
+class OrderOutcome:
+    """The answer for an all-or-nothing order: every line applied, or none and every failing line named."""
+
+    applied: bool
+    failures: tuple[LineResult, ...] = ()
+    already_applied: bool = False  # the order's marker was there: applied once before, nothing done now
+
+
+@dataclass(frozen=True, slots=True)
 class AuditContext:
     """Who asked for a change and why: recorded with every applied line."""
 

@@ -8,6 +8,7 @@ Single-table layout (table `TABLE_NAME`, keys `pk`/`sk`):
 | item-id pointer   | `STORE#<store>#ID#<itemId>`                    | `ITEM_ID`                           |
 | adjustment (audit)| same pk as its item                            | `ADJ#<createdDate>#<requestId>#<n>` |
 | store settings    | `STORE#<store>`                                | `STORE`                             |
+| order marker      | `STORE#<store>#ORDER#<orderId>`                | `ORDER`                             |
 
 The item is keyed by (store, variant, location) because that is what both dialects name on the hot path:
 a decrement is then a blind conditional write, with no read before it. The id pointer serves the calls
@@ -37,7 +38,13 @@ from stockroom.domain import (
     PreorderSettings,
 )
 from stockroom.errors import ItemAlreadyExists, StorageUnavailable
-from stockroom.repository import ConditionNotMet
+from stockroom.repository import (
+    ConditionNotMet,
+    OrderAlreadyApplied,
+    OrderItemWrite,
+    OrderMarker,
+    OrderRefused,
+)
 from stockroom.rules import WritePath
 
 # Enough connections for every line of a 300-line request to be in flight in about two waves.
@@ -99,9 +106,14 @@ def store_pk(store_id: str) -> str:
     return f"STORE#{store_id}"
 
 
+def order_pk(store_id: str, order_id: str) -> str:
+    return f"STORE#{store_id}#ORDER#{order_id}"
+
+
 ITEM_SK = "ITEM"
 ITEM_ID_SK = "ITEM_ID"
 STORE_SK = "STORE"
+ORDER_SK = "ORDER"
 
 
 def _item_key_attrs(key: ItemKey) -> AttributeMap:
@@ -327,6 +339,30 @@ class DynamoDBInventoryRepository:
                 raise StorageUnavailable(f"DynamoDB did not answer ({type(error).__name__}).") from error
         raise StorageUnavailable("The item is being changed by others; nothing was applied.")
 
+    @staticmethod
+    def _decrement_operations(
+        line: DecrementLine, path: WritePath, restrict_inventory: bool, audit: AuditContext
+    ) -> list[dict[str, Any]]:
+        """The conditional update of the item and the put of its audit record: one line's transaction."""
+        condition, update, values, kind = _decrement_write(line, path, restrict_inventory, audit.created_date)
+        key_attrs = _item_key_attrs(line.key)
+        # delta: the change of the counted field (quantity, or the preorder counter for PREORDER).
+        delta = -line.quantity if kind is AdjustmentKind.DECREMENT else line.quantity
+        return [
+            {
+                "Update": {
+                    "TableName": table_name(),
+                    "Key": key_attrs,
+                    "ConditionExpression": condition,
+                    "UpdateExpression": update,
+                    "ExpressionAttributeValues": values,
+                    # On failure DynamoDB hands back the item it judged: no read to explain a refusal.
+                    "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+                }
+            },
+            _adjustment_put(key_attrs, audit, line.index, kind, delta),
+        ]
+
     def create_item(self, item: InventoryItem, audit: AuditContext) -> None:
         attrs = item_to_attributes(item)
         pointer = {
@@ -423,26 +459,9 @@ class DynamoDBInventoryRepository:
         audit: AuditContext,
         attempt: int = 0,
     ) -> None:
-        condition, update, values, kind = _decrement_write(line, path, restrict_inventory, audit.created_date)
-        key_attrs = _item_key_attrs(line.key)
-        delta = -line.quantity if kind is AdjustmentKind.DECREMENT else line.quantity
         try:
             self._transact(
-                [
-                    {
-                        "Update": {
-                            "TableName": table_name(),
-                            "Key": key_attrs,
-                            "ConditionExpression": condition,
-                            "UpdateExpression": update,
-                            "ExpressionAttributeValues": values,
-                            # On failure DynamoDB hands back the item it judged: no read to explain a refusal.
-                            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-                        }
-                    },
-                    # delta: the change of the counted field (quantity, or the preorder counter for PREORDER).
-                    _adjustment_put(key_attrs, audit, line.index, kind, delta),
-                ],
+                self._decrement_operations(line, path, restrict_inventory, audit),
                 token=f"{audit.request_id}:{line.index}:{attempt}",
             )
         except ClientError as error:
@@ -452,6 +471,68 @@ class DynamoDBInventoryRepository:
                 raise ConditionNotMet(item_from_attributes(old) if old else None) from error
             if len(reasons) > 1 and reasons[1].get("Code") == "ConditionalCheckFailed":
                 return  # this very line was recorded already: a retry of an applied transaction
+            raise _translate(error) from error
+
+    def decrement_all(
+        self,
+        writes: Sequence[OrderItemWrite],
+        *,
+        restrict_inventory: bool,
+        audit: AuditContext,
+        marker: OrderMarker | None = None,
+        attempt: int = 0,
+    ) -> None:
+        operations: list[dict[str, Any]] = []
+        refusable: dict[int, int] = {}  # position of an operation whose refusal explains -> write position
+        for position, write in enumerate(writes):
+            key_attrs = _item_key_attrs(write.line.key)
+            refusable[len(operations)] = position
+            if write.path is None:
+                # SPEC §4: an untracked item is accepted and left unchanged, as long as it stays untracked.
+                operations.append(
+                    {
+                        "ConditionCheck": {
+                            "TableName": table_name(),
+                            "Key": key_attrs,
+                            "ConditionExpression": "attribute_exists(pk) AND trackQuantity = :false",
+                            "ExpressionAttributeValues": {":false": {"BOOL": False}},
+                            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+                        }
+                    }
+                )
+                continue
+            operations.extend(self._decrement_operations(write.line, write.path, restrict_inventory, audit))
+        if marker is not None:
+            operations.append(
+                {
+                    "Put": {
+                        "TableName": table_name(),
+                        "Item": {
+                            "pk": {"S": order_pk(marker.store_id, marker.order_id)},
+                            "sk": {"S": ORDER_SK},
+                            "entity": {"S": "OrderMarker"},
+                            "requestId": {"S": audit.request_id},
+                            "createdDate": {"S": audit.created_date},
+                        },
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                }
+            )
+        try:
+            self._transact(operations, token=f"{audit.request_id}:all:{attempt}")
+        except ClientError as error:
+            reasons = _cancellation_reasons(error)
+            if not reasons:
+                raise _translate(error) from error
+            if marker is not None and reasons[-1].get("Code") == "ConditionalCheckFailed":
+                raise OrderAlreadyApplied() from error
+            refused = {
+                refusable[position]: (item_from_attributes(reason["Item"]) if reason.get("Item") else None)
+                for position, reason in enumerate(reasons)
+                if position in refusable and reason.get("Code") == "ConditionalCheckFailed"
+            }
+            if refused:
+                raise OrderRefused(refused) from error
             raise _translate(error) from error
 
     def default_location(self, store_id: str) -> str | None:

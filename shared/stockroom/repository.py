@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
 from stockroom.domain import AuditContext, DecrementLine, InventoryItem, ItemKey
@@ -15,6 +16,36 @@ class ConditionNotMet(Exception):
     def __init__(self, item: InventoryItem | None) -> None:
         super().__init__("condition not met")
         self.item = item
+
+
+class OrderRefused(Exception):
+    """Some conditions of an all-or-nothing write failed; nothing was applied. `items` maps the position of
+    each refused write to the item DynamoDB judged (None: no such item)."""
+
+    def __init__(self, items: dict[int, InventoryItem | None]) -> None:
+        super().__init__("order refused")
+        self.items = items
+
+
+class OrderAlreadyApplied(Exception):
+    """The order's marker exists: it was applied before, and nothing was applied now."""
+
+
+@dataclass(frozen=True, slots=True)
+class OrderItemWrite:
+    """One item's share of an all-or-nothing write. `path` None: the item must exist and not track quantity
+    (it is accepted and left as it is)."""
+
+    line: DecrementLine  # the item's lines merged: index of the first, their total quantity
+    path: WritePath | None
+
+
+@dataclass(frozen=True, slots=True)
+class OrderMarker:
+    """Recorded in the same transaction as an order's stock change, so a redelivery finds it."""
+
+    store_id: str
+    order_id: str
 
 
 class InventoryRepository(Protocol):
@@ -39,6 +70,18 @@ class InventoryRepository(Protocol):
     ) -> None:
         """Apply one line by one path, atomically with its audit record; raises ConditionNotMet.
         `attempt` tells retries of the same line apart (their idempotency tokens differ)."""
+        ...
+
+    def decrement_all(
+        self,
+        writes: Sequence[OrderItemWrite],
+        *,
+        restrict_inventory: bool,
+        audit: AuditContext,
+        marker: OrderMarker | None = None,
+        attempt: int = 0,
+    ) -> None:
+        """Apply every write in one transaction, or none; raises OrderRefused or OrderAlreadyApplied."""
         ...
 
     def default_location(self, store_id: str) -> str | None: ...

@@ -22,15 +22,33 @@ from stockroom.domain import (
     LineError,
     LineErrorCode,
     LineResult,
+    OrderOutcome,
     PreorderSettings,
 )
 from stockroom.dynamodb import MAX_POOL_CONNECTIONS
 from stockroom.errors import InvalidRequest, ItemNotFound, StorageUnavailable
-from stockroom.repository import ConditionNotMet, InventoryRepository
+from stockroom.repository import (
+    ConditionNotMet,
+    InventoryRepository,
+    OrderAlreadyApplied,
+    OrderItemWrite,
+    OrderMarker,
+    OrderRefused,
+)
 from stockroom.rules import Reject, WritePath, judge_decrement
 
 # A line tries at most this many write paths; more means the item changed under it every time.
 MAX_WRITE_ATTEMPTS = 4
+# DynamoDB's limit on one transaction.
+MAX_TRANSACTION_ITEMS = 100
+
+
+def max_order_items(*, with_marker: bool) -> int:
+    """How many items one all-or-nothing order may name: each takes two operations of the transaction (its
+    update and its audit record), and an order marker one more."""
+    return (MAX_TRANSACTION_ITEMS - int(with_marker)) // 2
+
+
 DEFAULT_LOCATION_TTL_SECONDS = 300.0
 # Stores with no settings record still get a stable default location of their own.
 _DEFAULT_LOCATION_NAMESPACE = uuid.UUID("4f1b2a6e-8f3c-4c8e-9d0a-5b7e2c1d3f60")
@@ -202,6 +220,70 @@ class InventoryService:
                 "The item kept changing under this line; nothing was applied.",
             ),
         )
+
+    def decrement_all_or_nothing(
+        self,
+        lines: Sequence[DecrementLine],
+        *,
+        restrict_inventory: bool,
+        audit: AuditContext,
+        accept_untracked: bool = False,
+        marker: OrderMarker | None = None,
+    ) -> OrderOutcome:
+        """Apply every line in one transaction, or none and name every line that failed.
+
+        Lines for one item are merged first (a transaction touches an item once). Like `decrement`, the first
+        attempt writes blind; a refusal returns each refused item, the rules judge it, and either the order
+        fails with every rejected line, or the next attempt takes the paths the rules chose.
+        """
+        merged: dict[ItemKey, DecrementLine] = {}
+        indexes: dict[ItemKey, list[int]] = {}
+        for line in lines:
+            first = merged.get(line.key)
+            if first is not None and first.preorder_request != line.preorder_request:
+                raise InvalidRequest(
+                    f"lines[{line.index}]", "Lines for one item must agree on whether they are preorders."
+                )
+            merged[line.key] = (
+                line if first is None else replace(first, quantity=first.quantity + line.quantity)
+            )
+            indexes.setdefault(line.key, []).append(line.index)
+        most_items = max_order_items(with_marker=marker is not None)
+        if len(merged) > most_items:
+            raise InvalidRequest("lines", f"An order may name at most {most_items} different items.")
+
+        writes = [OrderItemWrite(line, WritePath.STOCK) for line in merged.values()]
+        for attempt in range(MAX_WRITE_ATTEMPTS):
+            try:
+                self._repository.decrement_all(
+                    writes, restrict_inventory=restrict_inventory, audit=audit, marker=marker, attempt=attempt
+                )
+                return OrderOutcome(applied=True)
+            except OrderAlreadyApplied:
+                return OrderOutcome(applied=True, already_applied=True)
+            except OrderRefused as refused:
+                failures: list[LineResult] = []
+                for position, item in refused.items.items():
+                    line = writes[position].line
+                    if accept_untracked and item is not None and not item.track_quantity:
+                        writes[position] = OrderItemWrite(line, None)
+                        continue
+                    decision = judge_decrement(
+                        item,
+                        line.quantity,
+                        preorder_request=line.preorder_request,
+                        restrict_inventory=restrict_inventory,
+                    )
+                    if isinstance(decision, Reject):
+                        item_id = item.id if item else None
+                        failures += [LineResult(i, item_id, error=decision.error) for i in indexes[line.key]]
+                    else:
+                        writes[position] = OrderItemWrite(line, decision.path)
+                if failures:
+                    return OrderOutcome(
+                        applied=False, failures=tuple(sorted(failures, key=lambda r: r.index))
+                    )
+        raise StorageUnavailable("The order's items kept changing under it; nothing was applied.")
 
     def _with_items(
         self, results: list[LineResult], lines: Sequence[DecrementLine], return_entity: bool

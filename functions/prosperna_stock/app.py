@@ -1,0 +1,29 @@
+"""ProspernaStockFunction: Prosperna's POST /v1/products/stock-quantity behind API Gateway."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from stockroom.json_body import strict_json_deserializer
+from stockroom.prosperna.routes import router
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+
+# Prosperna's body is a bare JSON array.
+app = APIGatewayRestResolver(
+    enable_validation=True, json_body_deserializer=strict_json_deserializer(list, "array")
+)
+app.include_router(router)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

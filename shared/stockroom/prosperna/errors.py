@@ -1,0 +1,92 @@
+"""The Prosperna dialect's one table from errors to HTTP answers, in Prosperna's error body."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+
+from stockroom.errors import InvalidRequest, NotAuthenticated, StorageUnavailable, StoreForbidden
+from stockroom.prosperna.models import error_body
+
+logger = Logger(child=True)
+RETRY_AFTER_SECONDS = "1"
+
+
+class OrderRejected(Exception):
+    """Some lines cannot be applied, so none was: every failing line is named."""
+
+    def __init__(self, failures: list[dict[str, Any]]) -> None:
+        super().__init__(f"{len(failures)} line(s) failed")
+        self.failures = failures
+
+
+def _json(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
+    return Response(
+        status_code=status,
+        content_type=content_types.APPLICATION_JSON,
+        body=json.dumps(body),
+        headers=headers,
+    )
+
+
+def _violation(error: dict[str, Any]) -> dict[str, Any]:
+    """A pydantic error as a failure entry: the line's index where it names one, and the field."""
+    if error.get("type") == "json_invalid":
+        return {
+            "field": "body",
+            "code": "INVALID_ARGUMENT",
+            "message": f"Malformed JSON body: {error['ctx']['error']}",
+        }
+    loc = [part for part in error.get("loc", ()) if part not in ("body", "query")]
+    entry: dict[str, Any] = {}
+    if loc and isinstance(loc[0], int):
+        entry["index"] = loc.pop(0)
+    entry["field"] = ".".join(str(part) for part in loc) or "body"
+    entry["code"] = "INVALID_ARGUMENT"
+    entry["message"] = str(error.get("msg"))
+    return entry
+
+
+def _invalid(failures: list[dict[str, Any]]) -> Response:
+    summary = "; ".join(
+        (f"line {f['index']}: " if "index" in f else "") + f"{f['field']}: {f['message']}"
+        for f in failures[:5]
+    )
+    return _json(400, error_body(400, f"Invalid request: {summary}", failures))
+
+
+def register_error_handlers(router: Router) -> None:
+    @router.exception_handler(RequestValidationError)
+    def invalid_request(error: RequestValidationError) -> Response:
+        return _invalid([_violation(e) for e in error.errors()])
+
+    @router.exception_handler(InvalidRequest)
+    def invalid_argument(error: InvalidRequest) -> Response:
+        return _invalid([{"field": error.field, "code": error.code, "message": error.description}])
+
+    @router.exception_handler(UnicodeDecodeError)
+    def not_utf8(_: UnicodeDecodeError) -> Response:
+        return _invalid([{"field": "body", "code": "INVALID_ARGUMENT", "message": "The body is not UTF-8"}])
+
+    @router.exception_handler(OrderRejected)
+    def rejected(error: OrderRejected) -> Response:
+        message = f"Inventory was not updated: {len(error.failures)} line(s) cannot be applied."
+        return _json(400, error_body(400, message, error.failures))
+
+    @router.exception_handler(NotAuthenticated)
+    def not_authenticated(error: NotAuthenticated) -> Response:
+        return _json(401, error_body(401, error.description))
+
+    @router.exception_handler(StoreForbidden)
+    def forbidden(error: StoreForbidden) -> Response:
+        return _json(403, error_body(403, error.description))
+
+    @router.exception_handler(StorageUnavailable)
+    def unavailable(error: StorageUnavailable) -> Response:
+        logger.warning("storage unavailable", extra={"detail": error.description})
+        return _json(503, error_body(503, error.description), {"Retry-After": RETRY_AFTER_SECONDS})
