@@ -12,25 +12,22 @@ import pytest
 # Before any handler is imported: no X-Ray daemon here, and no EMF metrics on stdout.
 os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
 os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+DEMO_STORE_ID = "639749a5cb1db88617891bf0"
+# The development keys the tests' authorizer knows: the README's key, and one covering two stores.
+TEST_API_KEYS = {"local-dev-key": [DEMO_STORE_ID], "two-stores": [DEMO_STORE_ID, "second-store"]}
+os.environ["STOCKROOM_API_KEYS"] = json.dumps(TEST_API_KEYS)
 
 from stockroom_local.engine import Engine, ensure_tables, recreate_tables
 from stockroom_local.gateway import make_server
 from stockroom_local.invoke import invoke
-from stockroom_local.template import LOCAL_PARAMETER_OVERRIDES, Template, load_template
+from stockroom_local.template import Template, load_template
 
 InvokeFunction = Callable[[str, Any], Any]
-
-DEMO_STORE_ID = "639749a5cb1db88617891bf0"
-# The keys the tests' authorizer knows: the README's dev key, and one covering two stores (wix-site-id).
-TEST_API_KEYS = {"local-dev-key": [DEMO_STORE_ID], "two-stores": [DEMO_STORE_ID, "second-store"]}
 
 
 @pytest.fixture(scope="session")
 def template() -> Template:
-    """template.yaml, deployed as it were with ApiKeysJson=TEST_API_KEYS."""
-    return load_template(
-        parameter_overrides={**LOCAL_PARAMETER_OVERRIDES, "ApiKeysJson": json.dumps(TEST_API_KEYS)}
-    )
+    return load_template()
 
 
 @pytest.fixture(scope="session")

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import requests
+
 from stockroom_local.seed import DEMO_DEFAULT_LOCATION_ID, DEMO_STORE_ID
 
 DEV_KEY = "local-dev-key"

@@ -13,6 +13,7 @@ from dataclasses import replace
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from stockroom.domain import AuditContext, DecrementLine, InventoryItem, ItemKey, PreorderSettings
 from stockroom.dynamodb import DynamoDBInventoryRepository
 from stockroom.repository import ConditionNotMet

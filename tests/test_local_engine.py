@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 import boto3
 import pytest
 from botocore.exceptions import ClientError
+
 from stockroom_local.engine import Engine
 from stockroom_local.gateway import Gateway, make_server, policy_allows
 from stockroom_local.template import Template, load_template
@@ -118,7 +119,6 @@ def echo_template(tmp_path_factory: pytest.TempPathFactory) -> Template:
 
     template = {
         "Transform": "AWS::Serverless-2016-10-31",
-        "Parameters": {"ApiKeysJson": {"Type": "String", "Default": "{}"}},
         "Resources": {
             "Api": {
                 "Type": "AWS::Serverless::Api",
@@ -140,7 +140,6 @@ def echo_template(tmp_path_factory: pytest.TempPathFactory) -> Template:
                 "Properties": {
                     "CodeUri": str(REPO / "functions" / "authorizer"),
                     "Handler": "app.lambda_handler",
-                    "Environment": {"Variables": {"STOCKROOM_API_KEYS": {"Ref": "ApiKeysJson"}}},
                 },
             },
             "Echo": {

@@ -8,8 +8,8 @@ from typing import Any
 
 import boto3
 import pytest
-from stockroom.dynamodb import table_name
 
+from stockroom.dynamodb import table_name
 from tests.support import DEMO_STORE_ID, SHOES_VARIANT, Api
 
 pytestmark = pytest.mark.usefixtures("seeded")

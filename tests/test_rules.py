@@ -6,6 +6,7 @@ from dataclasses import replace
 
 from hypothesis import given
 from hypothesis import strategies as st
+
 from stockroom.domain import AvailabilityStatus, InventoryItem, LineErrorCode, PreorderSettings
 from stockroom.rules import Apply, Reject, WritePath, apply_decrement, judge_decrement
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from stockroom_local.template import load_template
 
 InvokeFunction = Callable[[str, Any], Any]

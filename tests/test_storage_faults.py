@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError, ReadTimeoutError
+
 from stockroom import dynamodb
 from stockroom.domain import DecrementLine, ItemKey, LineErrorCode
 from stockroom.dynamodb import DynamoDBInventoryRepository

@@ -11,6 +11,7 @@ from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event i
     APIGatewayAuthorizerResponse,
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from stockroom.auth import STORES_CONTEXT_KEY, stores_for_key
 
 logger = Logger()

@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
+from stockroom.auth import DEFAULT_DEV_KEYS, hash_key, mint_key, printable_prefix
+from stockroom.dynamodb import DynamoDBApiKeyStore
+from stockroom.service import utc_now
 from stockroom_local.engine import Engine, ensure_tables
 from stockroom_local.gateway import make_server
 from stockroom_local.invoke import invoke
@@ -54,7 +58,34 @@ def invoke_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def keys_create(args: argparse.Namespace) -> int:
+    with Engine.from_env() as engine:
+        ensure_tables()
+        key = mint_key()
+        DynamoDBApiKeyStore().add(hash_key(key), printable_prefix(key), args.store, utc_now())
+        if engine.embedded:
+            print(
+                "warning: the embedded engine forgets this key when the command ends; "
+                "set AWS_ENDPOINT_URL_DYNAMODB to keep it",
+                file=sys.stderr,
+            )
+    # Printed once, never stored: only its SHA-256 is kept.
+    print(f"stores: {', '.join(args.store)}  prefix (to revoke): {printable_prefix(key)}", file=sys.stderr)
+    print(key, flush=True)
+    return 0
+
+
+def keys_revoke(args: argparse.Namespace) -> int:
+    with Engine.from_env():
+        ensure_tables()
+        revoked = DynamoDBApiKeyStore().revoke(args.prefix)
+    print("revoked" if revoked else f"no key with prefix {args.prefix}", file=sys.stderr)
+    return 0 if revoked else 1
+
+
 def main(argv: list[str] | None = None) -> int:
+    # Development keys for the local authorizer (deployed, keys live hashed in DynamoDB only).
+    os.environ.setdefault("STOCKROOM_API_KEYS", json.dumps(DEFAULT_DEV_KEYS))
     parser = argparse.ArgumentParser(prog="stockroom", description=__doc__.splitlines()[0])
     parser.add_argument("--template", help="SAM template (default: the repo's template.yaml)")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -70,6 +101,17 @@ def main(argv: list[str] | None = None) -> int:
     invoke_parser.add_argument("-e", "--event", help="JSON file with the event (default: {})")
     invoke_parser.add_argument("--no-seed", action="store_true", help="do not load the demo data")
     invoke_parser.set_defaults(run=invoke_command)
+
+    keys_parser = commands.add_parser("keys", help="mint or revoke API keys (stored hashed in DynamoDB)")
+    key_commands = keys_parser.add_subparsers(dest="keys_command", required=True)
+    create_parser = key_commands.add_parser(
+        "create", help="mint a key for one or more stores; prints it once"
+    )
+    create_parser.add_argument("--store", action="append", required=True, help="a store id (repeatable)")
+    create_parser.set_defaults(run=keys_create)
+    revoke_parser = key_commands.add_parser("revoke", help="revoke the key with this printable prefix")
+    revoke_parser.add_argument("prefix")
+    revoke_parser.set_defaults(run=keys_revoke)
 
     args = parser.parse_args(argv)
     return int(args.run(args))

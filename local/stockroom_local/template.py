@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import re
@@ -18,11 +17,8 @@ log = logging.getLogger(__name__)
 # The repo root holds template.yaml; the package lives in <root>/local/stockroom_local (editable install).
 DEFAULT_TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
 
-# Locally we run as `sam local --parameter-overrides` would: the deployed default of ApiKeysJson is an
-# empty map (nobody gets in), but the local API must answer the README's `Authorization: local-dev-key`.
-LOCAL_PARAMETER_OVERRIDES = {
-    "ApiKeysJson": json.dumps({"local-dev-key": ["639749a5cb1db88617891bf0"]}),
-}
+# Locally we run as `sam local --parameter-overrides` would; nothing needs overriding today.
+LOCAL_PARAMETER_OVERRIDES: dict[str, str] = {}
 
 # What Ref of a pseudo parameter gives locally (the account id is the one API Gateway docs use).
 PSEUDO_PARAMETERS = {

@@ -6,11 +6,14 @@ in the request's authorizer context, as API Gateway does. The handlers only ever
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import secrets
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from stockroom.dynamodb import DynamoDBApiKeyStore
 from stockroom.errors import NotAuthenticated, StoreForbidden
 
 # What the local runtime uses when STOCKROOM_API_KEYS is not set. A Lambda never falls back to it:
@@ -31,13 +34,36 @@ def configured_keys() -> dict[str, list[str]]:
     return {str(k): [str(s) for s in v] for k, v in parsed.items() if isinstance(v, list)}
 
 
-def stores_for_key(api_key: str | None) -> list[str] | None:
-    """The stores a key covers, the first being its default; None for a missing or unknown key."""
+KEY_PREFIX = "sr_"
+PRINTABLE_PREFIX_LENGTH = 11  # "sr_" and 8 characters: enough to name a key, far too little to guess it
+
+
+def hash_key(api_key: str) -> str:
+    return hashlib.sha256(api_key.encode()).hexdigest()
+
+
+def mint_key() -> str:
+    return KEY_PREFIX + secrets.token_urlsafe(32)
+
+
+def printable_prefix(api_key: str) -> str:
+    return api_key[:PRINTABLE_PREFIX_LENGTH]
+
+
+def stores_for_key(api_key: str | None, key_store: DynamoDBApiKeyStore | None = None) -> list[str] | None:
+    """The stores a key covers, the first being its default; None for a missing, unknown or revoked key.
+    Development keys (STOCKROOM_API_KEYS) first, then the hashed keys in DynamoDB."""
     if not api_key:
         return None
     key = api_key.removeprefix("Bearer ").strip()
+    if not key or len(key) > 256:
+        return None
     stores = configured_keys().get(key)
-    return list(stores) if stores else None
+    if stores:
+        return list(stores)
+    if not key.startswith(KEY_PREFIX):
+        return None  # not one we minted: no need to ask DynamoDB
+    return (key_store or DynamoDBApiKeyStore()).stores_of(hash_key(key)) or None
 
 
 def stores_from_event(event: Mapping[str, Any]) -> list[str]:

@@ -9,6 +9,8 @@ Single-table layout (table `TABLE_NAME`, keys `pk`/`sk`):
 | adjustment (audit)| same pk as its item                            | `ADJ#<createdDate>#<requestId>#<n>` |
 | store settings    | `STORE#<store>`                                | `STORE`                             |
 | order marker      | `STORE#<store>#ORDER#<orderId>`                | `ORDER`                             |
+| API key           | `APIKEY#<sha256 of the key>`                   | `APIKEY`                            |
+| API key prefix    | `APIKEYPREFIX#<printable prefix>`              | `APIKEY`                            |
 
 The item is keyed by (store, variant, location) because that is what both dialects name on the hot path:
 a decrement is then a blind conditional write, with no read before it. The id pointer serves the calls
@@ -106,6 +108,14 @@ def store_pk(store_id: str) -> str:
     return f"STORE#{store_id}"
 
 
+def api_key_pk(key_hash: str) -> str:
+    return f"APIKEY#{key_hash}"
+
+
+def api_key_prefix_pk(prefix: str) -> str:
+    return f"APIKEYPREFIX#{prefix}"
+
+
 def order_pk(store_id: str, order_id: str) -> str:
     return f"STORE#{store_id}#ORDER#{order_id}"
 
@@ -114,6 +124,7 @@ ITEM_SK = "ITEM"
 ITEM_ID_SK = "ITEM_ID"
 STORE_SK = "STORE"
 ORDER_SK = "ORDER"
+API_KEY_SK = "APIKEY"
 
 
 def _item_key_attrs(key: ItemKey) -> AttributeMap:
@@ -556,3 +567,72 @@ class DynamoDBInventoryRepository:
                 "defaultLocationId": {"S": default_location_id},
             },
         )
+
+
+class DynamoDBApiKeyStore:
+    """API keys, stored by the SHA-256 of the key: the table never holds a key itself. A second record, by
+    the key's printable prefix, lets an operator revoke a key without having it."""
+
+    def __init__(self, client: Any = None) -> None:
+        self._client = client
+
+    @property
+    def client(self) -> Any:
+        return self._client or dynamodb_client()
+
+    def add(self, key_hash: str, prefix: str, store_ids: Sequence[str], created_date: str) -> None:
+        key_record = {
+            "pk": {"S": api_key_pk(key_hash)},
+            "sk": {"S": API_KEY_SK},
+            "entity": {"S": "ApiKey"},
+            "prefix": {"S": prefix},
+            "storeIds": {"L": [{"S": s} for s in store_ids]},
+            "revoked": {"BOOL": False},
+            "createdDate": {"S": created_date},
+        }
+        prefix_record = {
+            "pk": {"S": api_key_prefix_pk(prefix)},
+            "sk": {"S": API_KEY_SK},
+            "entity": {"S": "ApiKeyPrefix"},
+            "keyHash": {"S": key_hash},
+        }
+        self.client.transact_write_items(
+            TransactItems=[
+                {
+                    "Put": {
+                        "TableName": table_name(),
+                        "Item": item,
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                }
+                for item in (key_record, prefix_record)
+            ]
+        )
+
+    def stores_of(self, key_hash: str) -> list[str] | None:
+        """The stores a live key covers; None if unknown or revoked."""
+        try:
+            found = self.client.get_item(
+                TableName=table_name(), Key={"pk": {"S": api_key_pk(key_hash)}, "sk": {"S": API_KEY_SK}}
+            ).get("Item")
+        except ClientError as error:
+            raise _translate(error) from error
+        if found is None or found["revoked"]["BOOL"]:
+            return None
+        return [s["S"] for s in found["storeIds"]["L"]]
+
+    def revoke(self, prefix: str) -> bool:
+        """Revoke the key with this prefix; False if there is none."""
+        pointer = self.client.get_item(
+            TableName=table_name(), Key={"pk": {"S": api_key_prefix_pk(prefix)}, "sk": {"S": API_KEY_SK}}
+        ).get("Item")
+        if pointer is None:
+            return False
+        self.client.update_item(
+            TableName=table_name(),
+            Key={"pk": {"S": api_key_pk(pointer["keyHash"]["S"])}, "sk": {"S": API_KEY_SK}},
+            UpdateExpression="SET revoked = :true",
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeValues={":true": {"BOOL": True}},
+        )
+        return True
