@@ -15,7 +15,9 @@ pytestmark = pytest.mark.usefixtures("seeded")
 
 def test_a_minted_key_is_stored_only_as_its_hash() -> None:
     key = mint_key()
-    DynamoDBApiKeyStore().add(hash_key(key), printable_prefix(key), ["store-a", "store-b"], "2026-01-01T00:00:00Z")
+    DynamoDBApiKeyStore().add(
+        hash_key(key), printable_prefix(key), ["store-a", "store-b"], "2026-01-01T00:00:00Z"
+    )
     assert stores_for_key(key) == ["store-a", "store-b"]
     assert stores_for_key(f"Bearer {key}") == ["store-a", "store-b"]
     everything = boto3.client("dynamodb").scan(TableName=table_name())["Items"]  # a test may look everywhere
@@ -35,13 +37,18 @@ def test_unknown_revoked_and_malformed_keys_cover_nothing() -> None:
         assert stores_for_key(malformed) is None
 
 
-def test_the_cli_mints_a_key_that_opens_its_store_only(server: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_cli_mints_a_key_that_opens_its_store_only(
+    server: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert stockroom(["keys", "create", "--store", "639749a5cb1db88617891bf0"]) == 0
     key = capsys.readouterr().out.strip().splitlines()[-1]
     assert key.startswith("sr_")
     api = Api(server, key=key)
     assert api.item(SOCKS_A_ITEM)["quantity"] == 9
-    assert api.get(f"/stores/v3/inventory-items/{SOCKS_A_ITEM}", headers={"wix-site-id": "second-store"}).status == 403
+    assert (
+        api.get(f"/stores/v3/inventory-items/{SOCKS_A_ITEM}", headers={"wix-site-id": "second-store"}).status
+        == 403
+    )
 
     assert stockroom(["keys", "revoke", printable_prefix(key)]) == 0
     # The local gateway authorizes every request afresh (API Gateway would cache the answer for 300 s).

@@ -40,6 +40,18 @@ class InvalidRequest(StockroomError):
         self.field = field
 
 
+class IdempotencyKeyReused(StockroomError):
+    """The Idempotency-Key was used before, for another request."""
+
+    code = "IDEMPOTENCY_KEY_REUSED"
+
+
+class RequestInProgress(StockroomError):
+    """A request with this Idempotency-Key is still being answered."""
+
+    code = "REQUEST_IN_PROGRESS"
+
+
 class StorageUnavailable(StockroomError):
     """DynamoDB stayed throttled, conflicting or unreachable past our retries; nothing half-done was left."""
 

@@ -10,7 +10,14 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
-from stockroom.errors import InvalidRequest, NotAuthenticated, StorageUnavailable, StoreForbidden
+from stockroom.errors import (
+    IdempotencyKeyReused,
+    InvalidRequest,
+    NotAuthenticated,
+    RequestInProgress,
+    StorageUnavailable,
+    StoreForbidden,
+)
 from stockroom.prosperna.models import error_body
 
 logger = Logger(child=True)
@@ -85,6 +92,14 @@ def register_error_handlers(router: Router) -> None:
     @router.exception_handler(StoreForbidden)
     def forbidden(error: StoreForbidden) -> Response:
         return _json(403, error_body(403, error.description))
+
+    @router.exception_handler(RequestInProgress)
+    def in_progress(error: RequestInProgress) -> Response:
+        return _json(409, error_body(409, error.description), {"Retry-After": RETRY_AFTER_SECONDS})
+
+    @router.exception_handler(IdempotencyKeyReused)
+    def key_reused(error: IdempotencyKeyReused) -> Response:
+        return _json(422, error_body(422, error.description))
 
     @router.exception_handler(StorageUnavailable)
     def unavailable(error: StorageUnavailable) -> Response:

@@ -12,6 +12,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from stockroom.auth import choose_store, stores_from_event
 from stockroom.domain import DecrementLine, LineErrorCode, LineResult
 from stockroom.fields import Id
+from stockroom.idempotency import remember_by_idempotency_key
 from stockroom.prosperna.errors import OrderRejected, register_error_handlers
 from stockroom.prosperna.models import MAX_STOCK_QUANTITY_LINES, StockQuantityLine, StockQuantityUpdated
 from stockroom.wiring import inventory_service
@@ -22,6 +23,14 @@ metrics = Metrics()
 
 # Prosperna names a missing product; the engine's code speaks of inventory items.
 _FAILURE_CODES = {LineErrorCode.INVENTORY_ITEM_NOT_FOUND: "PRODUCT_NOT_FOUND"}
+
+
+def current_store() -> str:
+    """The store named by `store_id`, if the caller's key covers it."""
+    event = router.current_event
+    return choose_store(
+        stores_from_event(event.raw_event), (event.query_string_parameters or {}).get("store_id")
+    )
 
 
 def _failure(line: StockQuantityLine, result: LineResult) -> dict[str, Any]:
@@ -43,6 +52,7 @@ def _failure(line: StockQuantityLine, result: LineResult) -> dict[str, Any]:
     "/v1/products/stock-quantity",
     summary="Decrease product and variant combination quantities, all or nothing",
     tags=["Prosperna stock"],
+    middlewares=[remember_by_idempotency_key(current_store)],
 )
 def decrease_stock_quantity(
     lines: Annotated[
@@ -50,7 +60,7 @@ def decrease_stock_quantity(
     ],
     store_id: Annotated[Id, Query(description="The merchant's store")],
 ) -> StockQuantityUpdated:
-    store = choose_store(stores_from_event(router.current_event.raw_event), store_id)
+    store = current_store()
     service = inventory_service()
     context = router.current_event.raw_event.get("requestContext") or {}
     audit = service.audit_context(context.get("requestId") or router.lambda_context.aws_request_id, "ORDER")

@@ -12,10 +12,12 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
 from stockroom.errors import (
+    IdempotencyKeyReused,
     InvalidRequest,
     ItemAlreadyExists,
     ItemNotFound,
     NotAuthenticated,
+    RequestInProgress,
     StockroomError,
     StorageUnavailable,
     StoreForbidden,
@@ -139,6 +141,14 @@ def register_error_handlers(router: Router) -> None:
     @router.exception_handler(ItemAlreadyExists)
     def already_exists(error: ItemAlreadyExists) -> Response:
         return application_error(409, error)
+
+    @router.exception_handler(RequestInProgress)
+    def in_progress(error: RequestInProgress) -> Response:
+        return application_error(409, error, {"Retry-After": RETRY_AFTER_SECONDS})
+
+    @router.exception_handler(IdempotencyKeyReused)
+    def key_reused(error: IdempotencyKeyReused) -> Response:
+        return application_error(422, error)
 
     @router.exception_handler(StorageUnavailable)
     def unavailable(error: StorageUnavailable) -> Response:

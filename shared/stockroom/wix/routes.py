@@ -12,6 +12,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from stockroom.auth import choose_store, stores_from_event
 from stockroom.domain import AuditContext, DecrementLine
 from stockroom.fields import Id
+from stockroom.idempotency import remember_by_idempotency_key
 from stockroom.wiring import inventory_service
 from stockroom.wix.errors import register_error_handlers
 from stockroom.wix.models import (
@@ -47,6 +48,7 @@ def audit_context(reason: str | None) -> AuditContext:
     "/stores/v3/bulk/inventory-items/decrement-by-variant-and-location",
     summary="Bulk decrement inventory items by variant and location",
     tags=["Wix inventory items"],
+    middlewares=[remember_by_idempotency_key(current_store)],
 )
 def bulk_decrement_by_variant_and_location(
     request: BulkDecrementByVariantAndLocationRequest,
@@ -79,6 +81,7 @@ def bulk_decrement_by_variant_and_location(
     summary="Create an inventory item",
     tags=["Wix inventory items"],
     status_code=201,
+    middlewares=[remember_by_idempotency_key(current_store)],
 )
 def create_inventory_item(request: CreateInventoryItemRequest) -> InventoryItemResponse:
     store_id = current_store()
