@@ -52,6 +52,10 @@ class RequestInProgress(StockroomError):
     code = "REQUEST_IN_PROGRESS"
 
 
+class PayloadTooLarge(StockroomError):
+    code = "PAYLOAD_TOO_LARGE"
+
+
 class StorageUnavailable(StockroomError):
     """DynamoDB stayed throttled, conflicting or unreachable past our retries; nothing half-done was left."""
 

@@ -14,6 +14,7 @@ from stockroom.errors import (
     IdempotencyKeyReused,
     InvalidRequest,
     NotAuthenticated,
+    PayloadTooLarge,
     RequestInProgress,
     StorageUnavailable,
     StoreForbidden,
@@ -92,6 +93,10 @@ def register_error_handlers(router: Router) -> None:
     @router.exception_handler(StoreForbidden)
     def forbidden(error: StoreForbidden) -> Response:
         return _json(403, error_body(403, error.description))
+
+    @router.exception_handler(PayloadTooLarge)
+    def too_large(error: PayloadTooLarge) -> Response:
+        return _json(413, error_body(413, error.description))
 
     @router.exception_handler(RequestInProgress)
     def in_progress(error: RequestInProgress) -> Response:

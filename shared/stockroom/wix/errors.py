@@ -17,6 +17,7 @@ from stockroom.errors import (
     ItemAlreadyExists,
     ItemNotFound,
     NotAuthenticated,
+    PayloadTooLarge,
     RequestInProgress,
     StockroomError,
     StorageUnavailable,
@@ -141,6 +142,10 @@ def register_error_handlers(router: Router) -> None:
     @router.exception_handler(ItemAlreadyExists)
     def already_exists(error: ItemAlreadyExists) -> Response:
         return application_error(409, error)
+
+    @router.exception_handler(PayloadTooLarge)
+    def too_large(error: PayloadTooLarge) -> Response:
+        return application_error(413, error)
 
     @router.exception_handler(RequestInProgress)
     def in_progress(error: RequestInProgress) -> Response:
