@@ -9,7 +9,6 @@ from typing import Any
 
 from stockroom.errors import PayloadTooLarge
 
-
 # Far above any valid request (300 lines of Wix, 50 of Prosperna, 1000 items to create), far below API
 # Gateway's 10 MB: a bigger body is refused before it is parsed.
 MAX_BODY_BYTES = 1_000_000
