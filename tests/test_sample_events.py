@@ -20,6 +20,13 @@ EXPECTED_STATUS = {
     "WixInventoryFunction/create-inventory-item.json": 201,
     "WixInventoryFunction/get-inventory-item.json": 200,
     "ProspernaStockFunction/decrease-stock-quantity.json": 200,
+    "WixInventoryFunction/bulk-create-inventory-items.json": 200,
+    "WixInventoryFunction/bulk-update-inventory-items.json": 200,
+    "WixInventoryFunction/increment-by-variant-and-location.json": 200,
+    "WixInventoryFunction/increment.json": 200,
+    "WixInventoryFunction/decrement.json": 200,
+    "WixInventoryFunction/query-inventory-items.json": 200,
+    "WixInventoryFunction/list-adjustments.json": 200,
 }
 
 SAMPLES = sorted(
@@ -52,3 +59,16 @@ def test_sample_decrement_gives_the_spec_results(seeded: object, invoke_function
     items = [r["item"] for r in body["results"]]
     assert [i["quantity"] for i in items] == [8, 7, 0]
     assert items[2]["preorderInfo"]["counter"] == 2
+
+
+@pytest.mark.parametrize(
+    "sample",
+    [s for s in EXPECTED_STATUS if s.startswith("WixInventoryFunction/bulk") or "crement" in s],
+)
+def test_every_bulk_sample_applies_every_line(
+    sample: str, seeded: object, invoke_function: InvokeFunction
+) -> None:
+    body = json.loads(
+        invoke_function("WixInventoryFunction", json.loads((EVENTS / sample).read_text()))["body"]
+    )
+    assert body["bulkActionMetadata"]["totalFailures"] == 0, body

@@ -10,7 +10,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from stockroom.json_body import strict_json_deserializer
-from stockroom.wix.routes import router
+from stockroom.wix import bulk_routes, list_routes, routes
 
 logger = Logger()
 tracer = Tracer()
@@ -19,7 +19,9 @@ metrics = Metrics()
 app = APIGatewayRestResolver(
     enable_validation=True, json_body_deserializer=strict_json_deserializer(dict, "object")
 )
-app.include_router(router)
+app.include_router(routes.router)
+app.include_router(bulk_routes.router)
+app.include_router(list_routes.router)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
+from typing import Final
 
 
 class AvailabilityStatus(enum.StrEnum):
@@ -17,6 +18,9 @@ class LineErrorCode(enum.StrEnum):
     TRACK_QUANTITY_DISABLED = "TRACK_QUANTITY_DISABLED"
     INSUFFICIENT_INVENTORY = "INSUFFICIENT_INVENTORY"
     PREORDER_LIMIT_EXCEEDED = "PREORDER_LIMIT_EXCEEDED"
+    ALREADY_EXISTS = "ALREADY_EXISTS"
+    # Optimistic concurrency: the caller's revision is not the item's any more.
+    REVISION_MISMATCH = "REVISION_MISMATCH"
     # The storage stayed busy (throttled, conflicting, timing out) past our retries: nothing was applied.
     TEMPORARILY_UNAVAILABLE = "TEMPORARILY_UNAVAILABLE"
 
@@ -98,6 +102,78 @@ class DecrementLine:
     key: ItemKey
     quantity: int
     preorder_request: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class IncrementLine:
+    """One line of an increment request, its item already resolved to a key."""
+
+    index: int
+    key: ItemKey
+    quantity: int
+
+
+class Keep(enum.Enum):
+    """An update's "leave this field as it is", where None means "remove it"."""
+
+    KEEP = "KEEP"
+
+
+KEEP: Final = Keep.KEEP
+
+
+@dataclass(frozen=True, slots=True)
+class ItemChanges:
+    """What an update sets; None for quantity/in_stock/enabled means unchanged (they cannot be removed)."""
+
+    quantity: int | None = None  # switches the item to tracking quantity
+    in_stock: bool | None = None  # switches the item to not tracking quantity
+    preorder_enabled: bool | None = None
+    preorder_message: str | Keep | None = KEEP
+    preorder_limit: int | Keep | None = KEEP
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateLine:
+    """One item of a bulk update: the caller's expected revision and the changes."""
+
+    index: int
+    item_id: str
+    revision: int
+    changes: ItemChanges
+
+
+@dataclass(frozen=True, slots=True)
+class ItemQuery:
+    """A query's filter: each set is "any of these" (None: any value at all)."""
+
+    product_ids: frozenset[str] | None = None
+    variant_ids: frozenset[str] | None = None
+    location_ids: frozenset[str] | None = None
+    statuses: frozenset[AvailabilityStatus] | None = None
+
+    def matches(self, item: InventoryItem) -> bool:
+        return all(
+            allowed is None or value in allowed
+            for allowed, value in (
+                (self.product_ids, item.product_id),
+                (self.variant_ids, item.variant_id),
+                (self.location_ids, item.location_id),
+                (self.statuses, item.availability_status),
+            )
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Adjustment:
+    """One audit record: an applied change of an item."""
+
+    kind: AdjustmentKind
+    delta: int | None  # None where no count changed meaningfully (a switch of tracking method)
+    quantity_after: int | None  # None where the write did not know it (a relative change)
+    reason: str
+    request_id: str
+    created_date: str
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,11 @@ Single-table layout (table `TABLE_NAME`, keys `pk`/`sk`):
 The item is keyed by (store, variant, location) because that is what both dialects name on the hot path:
 a decrement is then a blind conditional write, with no read before it. The id pointer serves the calls
 that name an item by id.
+
+Index `ByStore` (sparse: only items carry its keys) lists a store's items for the query call:
+`byStorePk = STORE#<store>`, `byStoreSk = <product>#<variant>#<location>`. Ids never contain `#`, so
+`<product>#` and `<product>#<variant>#` are exact prefixes. Availability is derived, never stored, so it
+is filtered in Python with `InventoryItem.availability_status` itself and can never disagree with a GET.
 """
 
 from __future__ import annotations
@@ -32,11 +37,14 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from stockroom.domain import (
+    Adjustment,
     AdjustmentKind,
     AuditContext,
     DecrementLine,
+    IncrementLine,
     InventoryItem,
     ItemKey,
+    ItemQuery,
     PreorderSettings,
 )
 from stockroom.errors import ItemAlreadyExists, StorageUnavailable
@@ -54,6 +62,7 @@ MAX_POOL_CONNECTIONS = int(os.environ.get("STOCKROOM_MAX_PARALLEL_WRITES", "150"
 # A TransactionConflict is another writer on the same item at the same instant: retry, briefly.
 TRANSACTION_CONFLICT_ATTEMPTS = 6
 BATCH_GET_LIMIT = 100
+BY_STORE_INDEX = "ByStore"
 
 AttributeMap = dict[str, Any]
 
@@ -131,6 +140,21 @@ def _item_key_attrs(key: ItemKey) -> AttributeMap:
     return {"pk": {"S": item_pk(key)}, "sk": {"S": ITEM_SK}}
 
 
+def by_store_sk(product_id: str, variant_id: str, location_id: str) -> str:
+    return f"{product_id}#{variant_id}#{location_id}"
+
+
+def _by_store_start_key(store_id: str, position: tuple[str, str, str]) -> AttributeMap:
+    """The index key of the item at `position` (product, variant, location): rebuilt from the position
+    alone, so a cursor can never point a query at another store's partition."""
+    _, variant_id, location_id = position
+    return {
+        **_item_key_attrs(ItemKey(store_id, variant_id, location_id)),
+        "byStorePk": {"S": store_pk(store_id)},
+        "byStoreSk": {"S": by_store_sk(*position)},
+    }
+
+
 # --- (de)serialisation ------------------------------------------------------------------------------------
 
 
@@ -154,6 +178,9 @@ def item_to_attributes(item: InventoryItem) -> AttributeMap:
         "createdDate": {"S": item.created_date},
         "updatedDate": {"S": item.updated_date},
         "categoryIds": {"L": [{"S": c} for c in item.category_ids]},
+        # The ByStore index's keys (the query call's access pattern).
+        "byStorePk": {"S": store_pk(item.store_id)},
+        "byStoreSk": {"S": by_store_sk(item.product_id, item.variant_id, item.location_id)},
     }
     if item.track_quantity:
         attrs["quantity"] = _n(item.quantity or 0)
@@ -207,7 +234,7 @@ def _adjustment_put(
     audit: AuditContext,
     line_index: int,
     kind: AdjustmentKind,
-    delta: int,
+    delta: int | None,
     extra: AttributeMap | None = None,
 ) -> dict[str, Any]:
     # The sort key is fixed for a given request and line, so a retried transaction cannot record twice.
@@ -219,7 +246,7 @@ def _adjustment_put(
                 "sk": {"S": f"ADJ#{audit.created_date}#{audit.request_id}#{line_index:04d}"},
                 "entity": {"S": "Adjustment"},
                 "kind": {"S": kind.value},
-                "delta": _n(delta),
+                **({} if delta is None else {"delta": _n(delta)}),
                 "reason": {"S": audit.reason},
                 "requestId": {"S": audit.request_id},
                 "lineIndex": _n(line_index),
@@ -229,6 +256,42 @@ def _adjustment_put(
             "ConditionExpression": "attribute_not_exists(sk)",
         }
     }
+
+
+def adjustment_from_attributes(attrs: Mapping[str, Any]) -> Adjustment:
+    return Adjustment(
+        kind=AdjustmentKind(attrs["kind"]["S"]),
+        delta=_opt_int(attrs, "delta"),
+        quantity_after=_opt_int(attrs, "quantityAfter"),
+        reason=attrs["reason"]["S"],
+        request_id=attrs["requestId"]["S"],
+        created_date=attrs["createdDate"]["S"],
+    )
+
+
+# Attributes an update may change; the rest of an item (keys, ids, product, dates of creation) never does.
+_UPDATABLE = (
+    "trackQuantity",
+    "quantity",
+    "inStock",
+    "preorderEnabled",
+    "preorderMessage",
+    "preorderLimit",
+    "preorderRemaining",
+    "revision",
+    "updatedDate",
+)
+
+
+def _update_write(after: InventoryItem) -> tuple[str, AttributeMap, dict[str, str]]:
+    """(update, values, names) that make the stored item `after`: SET what it has, REMOVE what it has not
+    (so a switch of tracking method leaves no stale count, and a removed limit no stale remainder)."""
+    attrs = item_to_attributes(after)
+    names = {f"#{name}": name for name in _UPDATABLE}
+    sets = [f"#{name} = :{name}" for name in _UPDATABLE if name in attrs]
+    removes = [f"#{name}" for name in _UPDATABLE if name not in attrs]
+    update = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
+    return update, {f":{name}": attrs[name] for name in _UPDATABLE if name in attrs}, names
 
 
 # --- conditions: each is exactly the rule of SPEC §2 that chose its path (see stockroom.rules) ------------
@@ -317,6 +380,22 @@ def _backoff(attempt: int) -> None:
     time.sleep(random.uniform(0, min(0.2, 0.01 * 2**attempt)))
 
 
+def _audited_update(key: ItemKey, update: dict[str, Any], adjustment: dict[str, Any]) -> list[dict[str, Any]]:
+    """An item's conditional update and the put of its audit record: the operations of one change."""
+    return [
+        {
+            "Update": {
+                "TableName": table_name(),
+                "Key": _item_key_attrs(key),
+                # On failure DynamoDB hands back the item it judged: no read to explain a refusal.
+                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+                **update,
+            }
+        },
+        adjustment,
+    ]
+
+
 class DynamoDBInventoryRepository:
     """The DynamoDB adapter of `stockroom.repository.InventoryRepository`."""
 
@@ -356,23 +435,17 @@ class DynamoDBInventoryRepository:
     ) -> list[dict[str, Any]]:
         """The conditional update of the item and the put of its audit record: one line's transaction."""
         condition, update, values, kind = _decrement_write(line, path, restrict_inventory, audit.created_date)
-        key_attrs = _item_key_attrs(line.key)
         # delta: the change of the counted field (quantity, or the preorder counter for PREORDER).
         delta = -line.quantity if kind is AdjustmentKind.DECREMENT else line.quantity
-        return [
+        return _audited_update(
+            line.key,
             {
-                "Update": {
-                    "TableName": table_name(),
-                    "Key": key_attrs,
-                    "ConditionExpression": condition,
-                    "UpdateExpression": update,
-                    "ExpressionAttributeValues": values,
-                    # On failure DynamoDB hands back the item it judged: no read to explain a refusal.
-                    "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-                }
+                "ConditionExpression": condition,
+                "UpdateExpression": update,
+                "ExpressionAttributeValues": values,
             },
-            _adjustment_put(key_attrs, audit, line.index, kind, delta),
-        ]
+            _adjustment_put(_item_key_attrs(line.key), audit, line.index, kind, delta),
+        )
 
     def create_item(self, item: InventoryItem, audit: AuditContext) -> None:
         attrs = item_to_attributes(item)
@@ -436,22 +509,20 @@ class DynamoDBInventoryRepository:
         return None if found is None else item_from_attributes(found)
 
     def get_items(self, keys: Iterable[ItemKey]) -> dict[ItemKey, InventoryItem]:
-        pending = [_item_key_attrs(k) for k in dict.fromkeys(keys)]
-        found: dict[ItemKey, InventoryItem] = {}
+        items = map(item_from_attributes, self._batch_get([_item_key_attrs(k) for k in dict.fromkeys(keys)]))
+        return {item.key: item for item in items}
+
+    def _batch_get(self, keys: list[AttributeMap]) -> list[AttributeMap]:
+        """Strongly consistent BatchGetItem of any number of keys, retrying unprocessed ones."""
+        pending, found = list(keys), []
         attempt = 0
         while pending:
             chunk, pending = pending[:BATCH_GET_LIMIT], pending[BATCH_GET_LIMIT:]
-            try:
-                answer = self.client.batch_get_item(
-                    RequestItems={table_name(): {"Keys": chunk, "ConsistentRead": True}}
-                )
-            except ClientError as error:
-                raise _translate(error) from error
-            except BotoCoreError as error:
-                raise StorageUnavailable(f"DynamoDB did not answer ({type(error).__name__}).") from error
-            for attrs in answer.get("Responses", {}).get(table_name(), []):
-                item = item_from_attributes(attrs)
-                found[item.key] = item
+            answer = self._call(
+                self.client.batch_get_item,
+                RequestItems={table_name(): {"Keys": chunk, "ConsistentRead": True}},
+            )
+            found += answer.get("Responses", {}).get(table_name(), [])
             unprocessed = answer.get("UnprocessedKeys", {}).get(table_name(), {}).get("Keys", [])
             if unprocessed:
                 attempt += 1
@@ -460,6 +531,20 @@ class DynamoDBInventoryRepository:
                 _backoff(attempt)
                 pending.extend(unprocessed)
         return found
+
+    def _write_with_audit(self, operations: list[dict[str, Any]], token: str) -> None:
+        """One item's conditional update and its audit record (`_audited_update`), in one transaction;
+        raises ConditionNotMet with the item DynamoDB judged, so a refusal needs no read to explain it."""
+        try:
+            self._transact(operations, token=token)
+        except ClientError as error:
+            reasons = _cancellation_reasons(error)
+            if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
+                old = reasons[0].get("Item")
+                raise ConditionNotMet(item_from_attributes(old) if old else None) from error
+            if len(reasons) > 1 and reasons[1].get("Code") == "ConditionalCheckFailed":
+                return  # this very line was recorded already: a retry of an applied transaction
+            raise _translate(error) from error
 
     def decrement(
         self,
@@ -470,19 +555,155 @@ class DynamoDBInventoryRepository:
         audit: AuditContext,
         attempt: int = 0,
     ) -> None:
-        try:
-            self._transact(
-                self._decrement_operations(line, path, restrict_inventory, audit),
-                token=f"{audit.request_id}:{line.index}:{attempt}",
+        self._write_with_audit(
+            self._decrement_operations(line, path, restrict_inventory, audit),
+            token=f"{audit.request_id}:{line.index}:{attempt}",
+        )
+
+    def increment(self, line: IncrementLine, *, audit: AuditContext, attempt: int = 0) -> None:
+        # Rules 1 and 2: the item exists and counts; nothing else can refuse an increment.
+        self._write_with_audit(
+            _audited_update(
+                line.key,
+                {
+                    "ConditionExpression": "attribute_exists(pk) AND trackQuantity = :true",
+                    "UpdateExpression": "SET quantity = quantity + :n, revision = revision + :one,"
+                    " updatedDate = :now",
+                    "ExpressionAttributeValues": {
+                        ":n": _n(line.quantity),
+                        ":true": {"BOOL": True},
+                        ":one": _n(1),
+                        ":now": {"S": audit.created_date},
+                    },
+                },
+                _adjustment_put(
+                    _item_key_attrs(line.key), audit, line.index, AdjustmentKind.INCREMENT, line.quantity
+                ),
+            ),
+            token=f"{audit.request_id}:{line.index}:{attempt}",
+        )
+
+    def update(
+        self, before: InventoryItem, after: InventoryItem, *, line_index: int, audit: AuditContext
+    ) -> None:
+        """Make `before` into `after`, on condition that the item is still at `before`'s revision: every
+        change bumps the revision, so the condition pins exactly the state `after` was computed from."""
+        update, values, names = _update_write(after)
+        # delta: the change of quantity, where the item counts before and after (none across a switch).
+        delta = (
+            after.quantity - before.quantity
+            if after.quantity is not None and before.quantity is not None
+            else None
+        )
+        quantity_after = {"quantityAfter": _n(after.quantity)} if after.quantity is not None else {}
+        self._write_with_audit(
+            _audited_update(
+                before.key,
+                {
+                    "ConditionExpression": "#revision = :expected",
+                    "UpdateExpression": update,
+                    "ExpressionAttributeValues": {**values, ":expected": _n(before.revision)},
+                    "ExpressionAttributeNames": names,
+                },
+                _adjustment_put(
+                    _item_key_attrs(before.key),
+                    audit,
+                    line_index,
+                    AdjustmentKind.UPDATE,
+                    delta,
+                    quantity_after,
+                ),
+            ),
+            token=f"{audit.request_id}:{line_index}:{before.revision}",
+        )
+
+    def resolve_ids(self, store_id: str, item_ids: Iterable[str]) -> dict[str, ItemKey]:
+        """Item ids to keys, through their pointers, in batched consistent reads; unknown ids left out."""
+        keys = [
+            {"pk": {"S": item_id_pk(store_id, i)}, "sk": {"S": ITEM_ID_SK}} for i in dict.fromkeys(item_ids)
+        ]
+        prefix = item_id_pk(store_id, "")
+        return {
+            attrs["pk"]["S"].removeprefix(prefix): ItemKey(
+                store_id, attrs["variantId"]["S"], attrs["locationId"]["S"]
             )
+            for attrs in self._batch_get(keys)
+        }
+
+    def query_items(
+        self, store_id: str, query: ItemQuery, *, after: tuple[str, str, str] | None, limit: int
+    ) -> list[InventoryItem]:
+        """Up to `limit` of the store's items matching `query`, in (product, variant, location) order,
+        after `after`. Queries the ByStore index, never scans: the key condition narrows to one product (and
+        variant) where the filter names exactly one; ids are filtered by DynamoDB, availability here."""
+        prefix = ""
+        if query.product_ids is not None and len(query.product_ids) == 1:
+            prefix = next(iter(query.product_ids)) + "#"
+            if query.variant_ids is not None and len(query.variant_ids) == 1:
+                prefix += next(iter(query.variant_ids)) + "#"
+        values: AttributeMap = {":store": {"S": store_pk(store_id)}}
+        condition = "byStorePk = :store"
+        if prefix:
+            condition += " AND begins_with(byStoreSk, :prefix)"
+            values[":prefix"] = {"S": prefix}
+        filters = []
+        for name, allowed in (
+            ("productId", query.product_ids),
+            ("variantId", query.variant_ids),
+            ("locationId", query.location_ids),
+        ):
+            if allowed is not None:
+                placeholders = [f":{name}{i}" for i in range(len(allowed))]
+                values.update({p: {"S": v} for p, v in zip(placeholders, sorted(allowed), strict=True)})
+                filters.append(f"{name} IN ({', '.join(placeholders)})")
+        kwargs: dict[str, Any] = {
+            "TableName": table_name(),
+            "IndexName": BY_STORE_INDEX,
+            "KeyConditionExpression": condition,
+            "ExpressionAttributeValues": values,
+        }
+        if filters:
+            kwargs["FilterExpression"] = " AND ".join(filters)
+        elif query.statuses is None:
+            kwargs["Limit"] = limit  # nothing filters: DynamoDB's page is exactly ours
+        if after is not None:
+            kwargs["ExclusiveStartKey"] = _by_store_start_key(store_id, after)
+        found: list[InventoryItem] = []
+        # A filtered page can come back short: read on until ours is full or the index is exhausted.
+        while len(found) < limit:
+            answer = self._call(self.client.query, **kwargs)
+            found += [i for i in map(item_from_attributes, answer.get("Items", [])) if query.matches(i)]
+            if "LastEvaluatedKey" not in answer:
+                break
+            kwargs["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+        return found[:limit]
+
+    def list_adjustments(
+        self, key: ItemKey, *, after: str | None, limit: int
+    ) -> list[tuple[str, Adjustment]]:
+        """Up to `limit` of an item's audit records, newest first, older than sort key `after`;
+        each with its sort key (the position a cursor resumes from)."""
+        kwargs: dict[str, Any] = {
+            "TableName": table_name(),
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :adj)",
+            "ExpressionAttributeValues": {":pk": {"S": item_pk(key)}, ":adj": {"S": "ADJ#"}},
+            "ScanIndexForward": False,
+            "Limit": limit,
+            "ConsistentRead": True,
+        }
+        if after is not None:
+            kwargs["ExclusiveStartKey"] = {"pk": {"S": item_pk(key)}, "sk": {"S": after}}
+        answer = self._call(self.client.query, **kwargs)
+        return [(a["sk"]["S"], adjustment_from_attributes(a)) for a in answer.get("Items", [])]
+
+    def _call(self, operation: Any, **kwargs: Any) -> Any:
+        """One read, with DynamoDB's refusals translated."""
+        try:
+            return operation(**kwargs)
         except ClientError as error:
-            reasons = _cancellation_reasons(error)
-            if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
-                old = reasons[0].get("Item")
-                raise ConditionNotMet(item_from_attributes(old) if old else None) from error
-            if len(reasons) > 1 and reasons[1].get("Code") == "ConditionalCheckFailed":
-                return  # this very line was recorded already: a retry of an applied transaction
             raise _translate(error) from error
+        except BotoCoreError as error:
+            raise StorageUnavailable(f"DynamoDB did not answer ({type(error).__name__}).") from error
 
     def decrement_all(
         self,

@@ -6,7 +6,15 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from stockroom.domain import AuditContext, DecrementLine, InventoryItem, ItemKey
+from stockroom.domain import (
+    Adjustment,
+    AuditContext,
+    DecrementLine,
+    IncrementLine,
+    InventoryItem,
+    ItemKey,
+    ItemQuery,
+)
 from stockroom.rules import WritePath
 
 
@@ -82,6 +90,33 @@ class InventoryRepository(Protocol):
         attempt: int = 0,
     ) -> None:
         """Apply every write in one transaction, or none; raises OrderRefused or OrderAlreadyApplied."""
+        ...
+
+    def increment(self, line: IncrementLine, *, audit: AuditContext, attempt: int = 0) -> None:
+        """Add to a tracked item's quantity, atomically with its audit record; raises ConditionNotMet."""
+        ...
+
+    def update(
+        self, before: InventoryItem, after: InventoryItem, *, line_index: int, audit: AuditContext
+    ) -> None:
+        """Store `after` if the item is still at `before`'s revision (with its audit record); raises
+        ConditionNotMet otherwise."""
+        ...
+
+    def resolve_ids(self, store_id: str, item_ids: Iterable[str]) -> dict[str, ItemKey]:
+        """Keys of the store's items by id, in batched strongly consistent reads; unknown ids left out."""
+        ...
+
+    def query_items(
+        self, store_id: str, query: ItemQuery, *, after: tuple[str, str, str] | None, limit: int
+    ) -> list[InventoryItem]:
+        """Up to `limit` matching items in (product, variant, location) order, after that position."""
+        ...
+
+    def list_adjustments(
+        self, key: ItemKey, *, after: str | None, limit: int
+    ) -> list[tuple[str, Adjustment]]:
+        """Up to `limit` audit records of an item, newest first, each with its position."""
         ...
 
     def default_location(self, store_id: str) -> str | None: ...

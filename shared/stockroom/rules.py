@@ -13,8 +13,10 @@ import enum
 from dataclasses import dataclass, replace
 
 from stockroom.domain import (
+    KEEP,
     AvailabilityStatus,
     InventoryItem,
+    ItemChanges,
     LineError,
     LineErrorCode,
 )
@@ -47,18 +49,8 @@ def judge_decrement(
     item: InventoryItem | None, units: int, *, preorder_request: bool, restrict_inventory: bool
 ) -> Decision:
     """SPEC §2, rules 1 to 4, in order."""
-    if item is None:
-        return Reject(
-            LineError(LineErrorCode.INVENTORY_ITEM_NOT_FOUND, "No such inventory item in this store.")
-        )
-    if not item.track_quantity:
-        return Reject(
-            LineError(
-                LineErrorCode.TRACK_QUANTITY_DISABLED,
-                "The item does not track quantity, so it cannot be decremented.",
-                {"inventoryItemId": item.id},
-            )
-        )
+    if item is None or not item.track_quantity:
+        return Reject(untracked_or_missing(item, "decremented"))
     if preorder_request and item.availability_status is AvailabilityStatus.PREORDER:
         limit = item.preorder.limit
         if limit is None:
@@ -88,6 +80,53 @@ def judge_decrement(
             )
         )
     return Apply(WritePath.STOCK)
+
+
+def untracked_or_missing(item: InventoryItem | None, verb: str) -> LineError:
+    """Rules 1 and 2, shared by every change of a count (decrement and increment)."""
+    if item is None:
+        return LineError(LineErrorCode.INVENTORY_ITEM_NOT_FOUND, "No such inventory item in this store.")
+    return LineError(
+        LineErrorCode.TRACK_QUANTITY_DISABLED,
+        f"The item does not track quantity, so it cannot be {verb}.",
+        {"inventoryItemId": item.id},
+    )
+
+
+def judge_increment(item: InventoryItem | None) -> LineError | None:
+    """Why an increment may not apply to this snapshot (rules 1 and 2), or None: it may."""
+    if item is None or not item.track_quantity:
+        return untracked_or_missing(item, "incremented")
+    return None
+
+
+def revision_mismatch(item: InventoryItem, expected: int) -> LineError:
+    return LineError(
+        LineErrorCode.REVISION_MISMATCH,
+        f"The item is at revision {item.revision}, not {expected}: read it again and retry.",
+        {
+            "inventoryItemId": item.id,
+            "expectedRevision": str(expected),
+            "currentRevision": str(item.revision),
+        },
+    )
+
+
+def apply_update(item: InventoryItem, changes: ItemChanges, now: str) -> InventoryItem:
+    """The item after an update: one tracking method, the preorder settings changed as asked."""
+    preorder = item.preorder
+    if changes.preorder_enabled is not None:
+        preorder = replace(preorder, enabled=changes.preorder_enabled)
+    if changes.preorder_message is not KEEP:
+        preorder = replace(preorder, message=changes.preorder_message)
+    if changes.preorder_limit is not KEEP:
+        preorder = replace(preorder, limit=changes.preorder_limit)
+    item = replace(item, preorder=preorder, revision=item.revision + 1, updated_date=now)
+    if changes.quantity is not None:
+        return replace(item, track_quantity=True, quantity=changes.quantity, in_stock=None)
+    if changes.in_stock is not None:
+        return replace(item, track_quantity=False, quantity=None, in_stock=changes.in_stock)
+    return item
 
 
 def apply_decrement(item: InventoryItem, path: WritePath, units: int) -> InventoryItem:

@@ -5,28 +5,39 @@ It takes its repository in its constructor, so tests can swap storage, and knows
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
+import json
+import re
 import threading
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from typing import Any, Generic, TypeVar
 
 from stockroom.domain import (
+    Adjustment,
     AdjustmentKind,
     AuditContext,
     DecrementLine,
+    IncrementLine,
     InventoryItem,
     ItemKey,
+    ItemQuery,
     LineError,
     LineErrorCode,
     LineResult,
     OrderOutcome,
     PreorderSettings,
+    UpdateLine,
 )
 from stockroom.dynamodb import MAX_POOL_CONNECTIONS
-from stockroom.errors import InvalidRequest, ItemNotFound, StorageUnavailable
+from stockroom.errors import InvalidRequest, ItemAlreadyExists, ItemNotFound, StorageUnavailable
+from stockroom.fields import ID_PATTERN
 from stockroom.repository import (
     ConditionNotMet,
     InventoryRepository,
@@ -35,7 +46,17 @@ from stockroom.repository import (
     OrderMarker,
     OrderRefused,
 )
-from stockroom.rules import Reject, WritePath, judge_decrement
+from stockroom.rules import (
+    Reject,
+    WritePath,
+    apply_update,
+    judge_decrement,
+    judge_increment,
+    revision_mismatch,
+)
+
+T = TypeVar("T")
+Line = TypeVar("Line")
 
 # A line tries at most this many write paths; more means the item changed under it every time.
 MAX_WRITE_ATTEMPTS = 4
@@ -84,6 +105,45 @@ class ItemDraft:
     category_ids: tuple[str, ...] = ()
     low_stock_threshold: int | None = None
     item_id: str | None = None  # chosen by the caller only for seeding and imports
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    entries: list[T]
+    next_cursor: str | None  # None: this is the last page
+
+
+# --- cursors: opaque to callers, bound to the store and filter they were issued for ----------------------
+
+
+def cursor_scope(*parts: Any) -> str:
+    """A hash of what a cursor is valid for (the call, the store, the filter)."""
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=sorted).encode()).hexdigest()[:16]
+
+
+def encode_cursor(position: Any, scope: str) -> str:
+    raw = json.dumps({"after": position, "scope": scope}, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, scope: str, field_name: str) -> Any:
+    """The position a cursor resumes after; a cursor that is not ours, or of another store or filter,
+    is the caller's mistake (400), never a query of something else."""
+    try:
+        decoded = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (ValueError, binascii.Error):
+        raise InvalidRequest(field_name, "The cursor is not one this API issued.") from None
+    if not isinstance(decoded, dict) or decoded.get("scope") != scope:
+        raise InvalidRequest(field_name, "The cursor belongs to another store or another filter.")
+    return decoded.get("after")
+
+
+def _is_id(value: Any) -> bool:
+    return isinstance(value, str) and re.fullmatch(ID_PATTERN, value) is not None
+
+
+def _failed(index: int, code: LineErrorCode, description: str, item_id: str | None = None) -> LineResult:
+    return LineResult(index, item_id, error=LineError(code, description))
 
 
 _WRITE_PATH_KIND = {
@@ -155,6 +215,173 @@ class InventoryService:
             raise ItemNotFound(f"Inventory item {item_id} was not found.", {"inventoryItemId": item_id})
         return item
 
+    def create_items(
+        self, store_id: str, drafts: Sequence[ItemDraft], audit: AuditContext, return_entity: bool
+    ) -> list[LineResult]:
+        """Create independent items; a duplicate fails its own result (ALREADY_EXISTS), never overwrites.
+        Drafts for the same (variant, location) run in request order, so the first one wins."""
+
+        def create(indexed: tuple[int, ItemDraft]) -> LineResult:
+            index, draft = indexed
+            try:
+                item = self.create_item(store_id, draft, audit)
+            except ItemAlreadyExists as taken:
+                return LineResult(
+                    index, None, error=LineError(LineErrorCode.ALREADY_EXISTS, taken.description, taken.data)
+                )
+            except StorageUnavailable as busy:
+                return _failed(index, LineErrorCode.TEMPORARILY_UNAVAILABLE, busy.description)
+            return LineResult(
+                index, item.id, kind=AdjustmentKind.CREATE, item=item if return_entity else None
+            )
+
+        located = [replace(d, location_id=d.location_id or self.default_location(store_id)) for d in drafts]
+        return self._run_grouped(
+            list(enumerate(located)), lambda line: (line[1].variant_id, line[1].location_id), create
+        )
+
+    # --- by id --------------------------------------------------------------------------------------------
+
+    def keys_by_id(
+        self, store_id: str, requested: Sequence[tuple[int, str]]
+    ) -> tuple[dict[int, ItemKey], list[LineResult]]:
+        """Each line's item key, from one batched read of the id pointers; lines naming an id this store
+        does not have come back as INVENTORY_ITEM_NOT_FOUND results instead."""
+        keys = self._repository.resolve_ids(store_id, [item_id for _, item_id in requested])
+        found = {index: keys[item_id] for index, item_id in requested if item_id in keys}
+        missing = [
+            LineResult(
+                index,
+                None,
+                error=LineError(
+                    LineErrorCode.INVENTORY_ITEM_NOT_FOUND,
+                    "No such inventory item in this store.",
+                    {"inventoryItemId": item_id},
+                ),
+            )
+            for index, item_id in requested
+            if item_id not in keys
+        ]
+        return found, missing
+
+    # --- update -------------------------------------------------------------------------------------------
+
+    def update_items(
+        self, store_id: str, lines: Sequence[UpdateLine], audit: AuditContext, return_entity: bool
+    ) -> list[LineResult]:
+        """Optimistic concurrency: each item is changed only if it is still at the revision the caller
+        read; a stale revision fails that item and changes nothing."""
+        keys, missing = self.keys_by_id(store_id, [(line.index, line.item_id) for line in lines])
+
+        def update(line: UpdateLine) -> LineResult:
+            try:
+                before = self._repository.get_items([keys[line.index]]).get(keys[line.index])
+                if before is None:
+                    return _failed(
+                        line.index,
+                        LineErrorCode.INVENTORY_ITEM_NOT_FOUND,
+                        "No such inventory item in this store.",
+                    )
+                if before.revision != line.revision:
+                    return LineResult(line.index, before.id, error=revision_mismatch(before, line.revision))
+                after = apply_update(before, line.changes, audit.created_date)
+                # The write's condition is the revision just read: `after` is exact, or nothing is written.
+                self._repository.update(before, after, line_index=line.index, audit=audit)
+            except ConditionNotMet as refused:
+                if refused.item is None:
+                    return _failed(
+                        line.index,
+                        LineErrorCode.INVENTORY_ITEM_NOT_FOUND,
+                        "No such inventory item in this store.",
+                    )
+                return LineResult(
+                    line.index, refused.item.id, error=revision_mismatch(refused.item, line.revision)
+                )
+            except StorageUnavailable as busy:
+                return _failed(line.index, LineErrorCode.TEMPORARILY_UNAVAILABLE, busy.description)
+            return LineResult(
+                line.index, after.id, kind=AdjustmentKind.UPDATE, item=after if return_entity else None
+            )
+
+        found = [line for line in lines if line.index in keys]
+        results = self._run_grouped(found, lambda line: keys[line.index], update)
+        return sorted([*results, *missing], key=lambda r: r.index)
+
+    # --- increment ----------------------------------------------------------------------------------------
+
+    def increment(
+        self, lines: Sequence[IncrementLine], *, audit: AuditContext, return_entity: bool
+    ) -> list[LineResult]:
+        """Apply independent lines, as decrement does: concurrently across items, in order within one."""
+        results = self._run_grouped(
+            lines, lambda line: line.key, lambda line: self._increment_line(line, audit)
+        )
+        return self._with_items(results, lines, return_entity)
+
+    def _increment_line(self, line: IncrementLine, audit: AuditContext) -> LineResult:
+        for attempt in range(MAX_WRITE_ATTEMPTS):
+            try:
+                self._repository.increment(line, audit=audit, attempt=attempt)
+                return LineResult(line.index, None, kind=AdjustmentKind.INCREMENT)
+            except ConditionNotMet as refused:
+                error = judge_increment(refused.item)
+                if error is not None:
+                    return LineResult(line.index, refused.item.id if refused.item else None, error=error)
+                # The item started tracking quantity under this line: try again.
+            except StorageUnavailable as busy:
+                return _failed(line.index, LineErrorCode.TEMPORARILY_UNAVAILABLE, busy.description)
+        return _failed(
+            line.index,
+            LineErrorCode.TEMPORARILY_UNAVAILABLE,
+            "The item kept changing under this line; nothing was applied.",
+        )
+
+    # --- query and audit trail ----------------------------------------------------------------------------
+
+    def query_items(
+        self, store_id: str, query: ItemQuery, *, limit: int, cursor: str | None, cursor_field: str
+    ) -> Page[InventoryItem]:
+        scope = cursor_scope(
+            "items", store_id, query.product_ids, query.variant_ids, query.location_ids, query.statuses
+        )
+        after = None
+        if cursor is not None:
+            position = decode_cursor(cursor, scope, cursor_field)
+            if not (isinstance(position, list) and len(position) == 3 and all(map(_is_id, position))):
+                raise InvalidRequest(cursor_field, "The cursor is not one this API issued.")
+            after = (position[0], position[1], position[2])
+        # One more than the page, to know whether there is a next page without another round trip.
+        found = self._repository.query_items(store_id, query, after=after, limit=limit + 1)
+        page = found[:limit]
+        last = page[-1] if page else None
+        has_next = len(found) > limit and last is not None
+        return Page(
+            page,
+            encode_cursor([last.product_id, last.variant_id, last.location_id], scope)
+            if has_next and last
+            else None,
+        )
+
+    def adjustments(
+        self, store_id: str, item_id: str, *, limit: int, cursor: str | None, cursor_field: str
+    ) -> Page[Adjustment]:
+        """An item's audit trail, newest first."""
+        key = self._repository.resolve_ids(store_id, [item_id]).get(item_id)
+        if key is None:
+            raise ItemNotFound(f"Inventory item {item_id} was not found.", {"inventoryItemId": item_id})
+        scope = cursor_scope("adjustments", store_id, item_id)
+        after = None
+        if cursor is not None:
+            after = decode_cursor(cursor, scope, cursor_field)
+            if not (isinstance(after, str) and after.startswith("ADJ#")):
+                raise InvalidRequest(cursor_field, "The cursor is not one this API issued.")
+        found = self._repository.list_adjustments(key, after=after, limit=limit + 1)
+        page = found[:limit]
+        return Page(
+            [adjustment for _, adjustment in page],
+            encode_cursor(page[-1][0], scope) if len(found) > limit else None,
+        )
+
     # --- decrement --------------------------------------------------------------------------------------
 
     def decrement(
@@ -170,21 +397,33 @@ class InventoryService:
         Lines for different items are written concurrently. Lines for the same item run one after the
         other in request order, so each is judged on the stock the previous one left.
         """
-        by_item: dict[ItemKey, list[DecrementLine]] = {}
-        for line in lines:
-            by_item.setdefault(line.key, []).append(line)
+        results = self._run_grouped(
+            lines, lambda line: line.key, lambda line: self._decrement_line(line, restrict_inventory, audit)
+        )
+        return self._with_items(results, lines, return_entity)
 
-        def run(group: list[DecrementLine]) -> list[LineResult]:
-            return [self._decrement_line(line, restrict_inventory, audit) for line in group]
+    def _run_grouped(
+        self,
+        lines: Sequence[Line],
+        item_of: Callable[[Line], Hashable],
+        run_one: Callable[[Line], LineResult],
+    ) -> list[LineResult]:
+        """Run lines for different items concurrently through the pool, and lines for the same item one
+        after the other in request order; results sorted by line index."""
+        by_item: dict[Hashable, list[Line]] = {}
+        for line in lines:
+            by_item.setdefault(item_of(line), []).append(line)
+
+        def run(group: list[Line]) -> list[LineResult]:
+            return [run_one(line) for line in group]
 
         groups = list(by_item.values())
-        if len(groups) == 1:
-            outcomes = [run(groups[0])]
+        if len(groups) <= 1:
+            outcomes = [run(group) for group in groups]
         else:
             executor = self._executor or shared_executor()
             outcomes = list(executor.map(run, groups))
-        results = sorted((r for group in outcomes for r in group), key=lambda r: r.index)
-        return self._with_items(results, lines, return_entity)
+        return sorted((r for group in outcomes for r in group), key=lambda r: r.index)
 
     def _decrement_line(
         self, line: DecrementLine, restrict_inventory: bool, audit: AuditContext
@@ -286,7 +525,10 @@ class InventoryService:
         raise StorageUnavailable("The order's items kept changing under it; nothing was applied.")
 
     def _with_items(
-        self, results: list[LineResult], lines: Sequence[DecrementLine], return_entity: bool
+        self,
+        results: list[LineResult],
+        lines: Sequence[DecrementLine] | Sequence[IncrementLine],
+        return_entity: bool,
     ) -> list[LineResult]:
         """Fill in applied lines' ids (and items, if asked) with one batched read after the writes."""
         key_of = {line.index: line.key for line in lines}

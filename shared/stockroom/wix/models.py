@@ -2,13 +2,33 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr, model_serializer, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+    model_serializer,
+    model_validator,
+)
 
-from stockroom.domain import InventoryItem, LineError, LineResult, PreorderSettings
+from stockroom.domain import (
+    KEEP,
+    Adjustment,
+    AvailabilityStatus,
+    InventoryItem,
+    ItemChanges,
+    ItemQuery,
+    LineError,
+    LineResult,
+    PreorderSettings,
+    UpdateLine,
+)
 from stockroom.fields import Id, Reason, StockQuantity, Units
-from stockroom.service import ItemDraft
+from stockroom.service import ItemDraft, Page
 
 MAX_BULK_LINES = 300
 
@@ -218,4 +238,244 @@ class BulkInventoryItemsResponse(WixResponse):
             bulkActionMetadata=BulkActionMetadata(
                 totalSuccesses=successes, totalFailures=len(results) - successes, undetailedFailures=0
             ),
+        )
+
+
+# --- the sibling calls: bulk create, bulk update, increments, decrement by id -----------------------------
+
+MAX_BULK_CREATE = 1000
+MAX_QUERY_LIMIT = 100
+# A revision is a decimal string ("3"), as Wix sends it back.
+Revision = Annotated[StrictStr, Field(pattern=r"^[1-9][0-9]{0,17}$", description="The revision read")]
+Status = Literal["IN_STOCK", "OUT_OF_STOCK", "PREORDER"]
+
+
+class BulkCreateInventoryItemsRequest(WixRequest):
+    inventoryItems: Annotated[list[InventoryItemInput], Field(min_length=1, max_length=MAX_BULK_CREATE)]
+    returnEntity: StrictBool = False
+
+
+class PreorderInfoUpdate(WixRequest):
+    """Only the fields sent change; `"limit": null` or `"message": null` removes them."""
+
+    enabled: StrictBool | None = None
+    message: Annotated[StrictStr, Field(max_length=500)] | None = None
+    limit: StockQuantity | None = Field(None, description="null removes the limit.")
+
+
+class InventoryItemUpdate(WixRequest):
+    id: Id
+    revision: Revision
+    trackQuantity: StrictBool | None = None
+    quantity: StockQuantity | None = Field(None, description="Sets the count (and tracking by quantity).")
+    inStock: StrictBool | None = Field(None, description="Sets in stock (and tracking without a count).")
+    preorderInfo: PreorderInfoUpdate | None = None
+
+    @model_validator(mode="after")
+    def _one_change_one_method(self) -> InventoryItemUpdate:
+        if self.quantity is not None and self.inStock is not None:
+            raise ValueError("give at most one of quantity (tracked) and inStock (untracked)")
+        if self.trackQuantity is not None and (
+            (self.quantity is None and self.inStock is None)
+            or self.trackQuantity != (self.quantity is not None)
+        ):
+            raise ValueError("trackQuantity must come with, and agree with, quantity or inStock")
+        if self.quantity is None and self.inStock is None and self.preorderInfo is None:
+            raise ValueError("nothing to update: give quantity, inStock or preorderInfo")
+        return self
+
+    def to_line(self, index: int) -> UpdateLine:
+        preorder = self.preorderInfo
+        sent = preorder.model_fields_set if preorder else set()
+        return UpdateLine(
+            index=index,
+            item_id=self.id,
+            revision=int(self.revision),
+            changes=ItemChanges(
+                quantity=self.quantity,
+                in_stock=self.inStock,
+                preorder_enabled=preorder.enabled if preorder else None,
+                preorder_message=preorder.message if preorder and "message" in sent else KEEP,
+                preorder_limit=preorder.limit if preorder and "limit" in sent else KEEP,
+            ),
+        )
+
+
+class MaskedInventoryItem(WixRequest):
+    inventoryItem: InventoryItemUpdate
+
+
+class BulkUpdateInventoryItemsRequest(WixRequest):
+    inventoryItems: Annotated[list[MaskedInventoryItem], Field(min_length=1, max_length=MAX_BULK_LINES)]
+    returnEntity: StrictBool = False
+    reason: Reason | None = None
+
+
+class IncrementByVariantAndLocation(WixRequest):
+    variantId: Id
+    locationId: Id | None = Field(None, description="Defaults to the store's default location.")
+    incrementBy: Units
+
+
+class BulkIncrementByVariantAndLocationRequest(WixRequest):
+    incrementData: Annotated[
+        list[IncrementByVariantAndLocation], Field(min_length=1, max_length=MAX_BULK_LINES)
+    ]
+    returnEntity: StrictBool = False
+    reason: Reason | None = None
+
+
+class IncrementById(WixRequest):
+    inventoryItemId: Id
+    incrementBy: Units
+
+
+class BulkIncrementRequest(WixRequest):
+    incrementData: Annotated[list[IncrementById], Field(min_length=1, max_length=MAX_BULK_LINES)]
+    returnEntity: StrictBool = False
+    reason: Reason | None = None
+
+
+class DecrementById(WixRequest):
+    inventoryItemId: Id
+    decrementBy: Units
+    preorderRequest: StrictBool = False
+
+
+class BulkDecrementRequest(WixRequest):
+    decrementData: Annotated[list[DecrementById], Field(min_length=1, max_length=MAX_BULK_LINES)]
+    restrictInventory: StrictBool = True
+    returnEntity: StrictBool = False
+    reason: Reason | None = None
+
+
+# --- query -------------------------------------------------------------------------------------------------
+
+
+class _Condition(WixRequest):
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, value: Any) -> Any:
+        # Wix's query language reads {"productId": "x"} as {"productId": {"$eq": "x"}}.
+        return {"$eq": value} if isinstance(value, str) else value
+
+
+class IdCondition(_Condition):
+    eq: Id | None = Field(None, alias="$eq")
+    in_: Annotated[list[Id], Field(min_length=1, max_length=MAX_QUERY_LIMIT)] | None = Field(
+        None, alias="$in"
+    )
+
+    @model_validator(mode="after")
+    def _one_operator(self) -> IdCondition:
+        if (self.eq is None) == (self.in_ is None):
+            raise ValueError("give exactly one of $eq and $in")
+        return self
+
+    def values(self) -> frozenset[str]:
+        return frozenset([self.eq] if self.eq is not None else self.in_ or [])
+
+
+class StatusCondition(_Condition):
+    eq: Status | None = Field(None, alias="$eq")
+    in_: Annotated[list[Status], Field(min_length=1, max_length=3)] | None = Field(None, alias="$in")
+
+    @model_validator(mode="after")
+    def _one_operator(self) -> StatusCondition:
+        if (self.eq is None) == (self.in_ is None):
+            raise ValueError("give exactly one of $eq and $in")
+        return self
+
+    def values(self) -> frozenset[AvailabilityStatus]:
+        return frozenset(
+            AvailabilityStatus(s) for s in ([self.eq] if self.eq is not None else self.in_ or [])
+        )
+
+
+class InventoryItemFilter(WixRequest):
+    productId: IdCondition | None = None
+    variantId: IdCondition | None = None
+    locationId: IdCondition | None = None
+    availabilityStatus: StatusCondition | None = None
+
+    def to_query(self) -> ItemQuery:
+        return ItemQuery(
+            product_ids=self.productId.values() if self.productId else None,
+            variant_ids=self.variantId.values() if self.variantId else None,
+            location_ids=self.locationId.values() if self.locationId else None,
+            statuses=self.availabilityStatus.values() if self.availabilityStatus else None,
+        )
+
+
+class CursorPaging(WixRequest):
+    limit: Annotated[StrictInt, Field(ge=1, le=MAX_QUERY_LIMIT)] = MAX_QUERY_LIMIT
+    cursor: Annotated[StrictStr, Field(min_length=1, max_length=2048)] | None = None
+
+
+class InventoryItemQuery(WixRequest):
+    filter: InventoryItemFilter = InventoryItemFilter()
+    cursorPaging: CursorPaging = CursorPaging()
+
+
+class QueryInventoryItemsRequest(WixRequest):
+    query: InventoryItemQuery = InventoryItemQuery()
+
+
+class Cursors(WixResponse):
+    next: str | None = None
+
+
+class PagingMetadata(WixResponse):
+    count: int
+    cursors: Cursors
+    hasNext: bool
+
+    @classmethod
+    def of(cls, count: int, next_cursor: str | None) -> PagingMetadata:
+        return cls(count=count, cursors=Cursors(next=next_cursor), hasNext=next_cursor is not None)
+
+
+class QueryInventoryItemsResponse(WixResponse):
+    inventoryItems: list[InventoryItemOut]
+    pagingMetadata: PagingMetadata
+
+    @classmethod
+    def of(cls, page: Page[InventoryItem]) -> QueryInventoryItemsResponse:
+        return cls(
+            inventoryItems=[InventoryItemOut.of(item) for item in page.entries],
+            pagingMetadata=PagingMetadata.of(len(page.entries), page.next_cursor),
+        )
+
+
+# --- audit trail -------------------------------------------------------------------------------------------
+
+
+class AdjustmentOut(WixResponse):
+    kind: str
+    delta: int | None = None
+    quantityAfter: int | None = Field(None, description="Where the write knew it (absolute sets).")
+    reason: str
+    requestId: str
+    createdDate: str
+
+
+class ListAdjustmentsResponse(WixResponse):
+    adjustments: list[AdjustmentOut]
+    pagingMetadata: PagingMetadata
+
+    @classmethod
+    def of(cls, page: Page[Adjustment]) -> ListAdjustmentsResponse:
+        return cls(
+            adjustments=[
+                AdjustmentOut(
+                    kind=a.kind.value,
+                    delta=a.delta,
+                    quantityAfter=a.quantity_after,
+                    reason=a.reason,
+                    requestId=a.request_id,
+                    createdDate=a.created_date,
+                )
+                for a in page.entries
+            ],
+            pagingMetadata=PagingMetadata.of(len(page.entries), page.next_cursor),
         )

@@ -37,6 +37,10 @@ def current_store() -> str:
     )
 
 
+# Mutating routes answer a repeated Idempotency-Key once (issue "security").
+idempotent = remember_by_idempotency_key(current_store)
+
+
 def audit_context(reason: str | None) -> AuditContext:
     # API Gateway's id for the HTTP request: what the caller can quote back to us.
     context = router.current_event.raw_event.get("requestContext") or {}
@@ -48,7 +52,7 @@ def audit_context(reason: str | None) -> AuditContext:
     "/stores/v3/bulk/inventory-items/decrement-by-variant-and-location",
     summary="Bulk decrement inventory items by variant and location",
     tags=["Wix inventory items"],
-    middlewares=[remember_by_idempotency_key(current_store)],
+    middlewares=[idempotent],
 )
 def bulk_decrement_by_variant_and_location(
     request: BulkDecrementByVariantAndLocationRequest,
@@ -81,7 +85,7 @@ def bulk_decrement_by_variant_and_location(
     summary="Create an inventory item",
     tags=["Wix inventory items"],
     status_code=201,
-    middlewares=[remember_by_idempotency_key(current_store)],
+    middlewares=[idempotent],
 )
 def create_inventory_item(request: CreateInventoryItemRequest) -> InventoryItemResponse:
     store_id = current_store()
