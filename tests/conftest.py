@@ -13,7 +13,7 @@ import pytest
 os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
 os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
 
-from stockroom_local.engine import Engine, ensure_tables, recreate_tables
+from stockroom_local.engine import Engine, ensure_event_bus, ensure_tables, recreate_tables
 from stockroom_local.gateway import make_server
 from stockroom_local.invoke import invoke
 from stockroom_local.template import LOCAL_PARAMETER_OVERRIDES, Template, load_template
@@ -35,13 +35,14 @@ def template() -> Template:
 
 @pytest.fixture(scope="session")
 def local_engine(template: Template) -> Iterator[Engine]:
-    """The embedded engine (never an external endpoint, whatever the environment says), tables created,
-    and the functions' template environment (TABLE_NAME, POWERTOOLS_*...) in os.environ."""
+    """The embedded engine (never an external endpoint, whatever the environment says), tables and event bus
+    created, and the functions' template environment (TABLE_NAME, POWERTOOLS_*...) in os.environ."""
     for function in template.functions.values():
         for key, value in function.environment.items():
             os.environ.setdefault(key, value)
     with Engine() as engine:
         ensure_tables(template)
+        ensure_event_bus(template)
         yield engine
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -154,6 +154,10 @@ class InventoryService:
         if item is None:
             raise ItemNotFound(f"Inventory item {item_id} was not found.", {"inventoryItemId": item_id})
         return item
+
+    def get_items(self, keys: Iterable[ItemKey]) -> dict[ItemKey, InventoryItem]:
+        """Strongly consistent reads of many items at once; missing keys are left out."""
+        return self._repository.get_items(keys)
 
     # --- decrement --------------------------------------------------------------------------------------
 
