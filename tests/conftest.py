@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import boto3
 import pytest
 
 # Before any handler is imported: no X-Ray daemon here, and no EMF metrics on stdout.
@@ -17,7 +19,7 @@ DEMO_STORE_ID = "639749a5cb1db88617891bf0"
 TEST_API_KEYS = {"local-dev-key": [DEMO_STORE_ID], "two-stores": [DEMO_STORE_ID, "second-store"]}
 os.environ["STOCKROOM_API_KEYS"] = json.dumps(TEST_API_KEYS)
 
-from stockroom_local.engine import Engine, ensure_tables, recreate_tables
+from stockroom_local.engine import Engine, ensure_event_bus, ensure_tables, recreate_tables
 from stockroom_local.gateway import make_server
 from stockroom_local.invoke import invoke
 from stockroom_local.template import Template, load_template
@@ -32,13 +34,14 @@ def template() -> Template:
 
 @pytest.fixture(scope="session")
 def local_engine(template: Template) -> Iterator[Engine]:
-    """The embedded engine (never an external endpoint, whatever the environment says), tables created,
-    and the functions' template environment (TABLE_NAME, POWERTOOLS_*...) in os.environ."""
+    """The embedded engine (never an external endpoint, whatever the environment says), tables and event bus
+    created, and the functions' template environment (TABLE_NAME, POWERTOOLS_*...) in os.environ."""
     for function in template.functions.values():
         for key, value in function.environment.items():
             os.environ.setdefault(key, value)
     with Engine() as engine:
         ensure_tables(template)
+        ensure_event_bus(template)
         yield engine
 
 
@@ -77,3 +80,36 @@ def invoke_function(local_engine: Engine, template: Template) -> InvokeFunction:
         return invoke(logical_id, event, template)
 
     return _invoke
+
+
+PublishedEvents = Callable[[], list[tuple[str, dict[str, Any]]]]
+
+
+@pytest.fixture
+def published_events(local_engine: Engine, template: Template) -> Iterator[PublishedEvents]:
+    """What Stockroom publishes on its bus from now on, as a subscriber sees it: an EventBridge rule on the
+    bus targets a queue of this test; the fixture's value drains it into [(detail-type, detail)]."""
+    events = boto3.client("events")
+    sqs = boto3.client("sqs")
+    bus = template.parameters["EventBusName"]
+    name = f"published-{uuid.uuid4().hex[:12]}"
+    queue_url = sqs.create_queue(QueueName=name)["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    events.put_rule(Name=name, EventBusName=bus, EventPattern=json.dumps({"source": ["stockroom.inventory"]}))
+    events.put_targets(Rule=name, EventBusName=bus, Targets=[{"Id": "queue", "Arn": queue_arn}])
+
+    def drain() -> list[tuple[str, dict[str, Any]]]:
+        received = []
+        while messages := sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages"):
+            for message in messages:
+                event = json.loads(message["Body"])
+                received.append((event["detail-type"], event["detail"]))
+                sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+        return received
+
+    yield drain
+    events.remove_targets(Rule=name, EventBusName=bus, Ids=["queue"])
+    events.delete_rule(Name=name, EventBusName=bus)
+    sqs.delete_queue(QueueUrl=queue_url)

@@ -29,6 +29,13 @@ EXPECTED_STATUS = {
     "WixInventoryFunction/list-adjustments.json": 200,
 }
 
+# The batch item failures each event-source sample reports (message ids of the poison messages).
+EXPECTED_BATCH_ITEM_FAILURES = {
+    "OrderPlacedFunction/order-placed.json": [],
+    "OrderPlacedFunction/poison-and-good.json": ["2e1424d4-f796-459a-8184-9c92662be6da"],
+    "AvailabilityFunction/out-of-stock.json": [],
+}
+
 SAMPLES = sorted(
     f"{logical_id}/{path.name}"
     for logical_id in load_template().functions
@@ -36,8 +43,9 @@ SAMPLES = sorted(
 )
 
 
-def test_every_api_sample_has_an_expected_status() -> None:
-    assert {s for s in SAMPLES if not s.startswith("AuthorizerFunction/")} == set(EXPECTED_STATUS)
+def test_every_sample_has_an_expected_result() -> None:
+    expected = set(EXPECTED_STATUS) | set(EXPECTED_BATCH_ITEM_FAILURES)
+    assert {s for s in SAMPLES if not s.startswith("AuthorizerFunction/")} == expected
 
 
 @pytest.mark.parametrize("sample", SAMPLES)
@@ -48,6 +56,9 @@ def test_sample_event(sample: str, seeded: object, invoke_function: InvokeFuncti
         statement = result["policyDocument"]["Statement"][0]
         assert (statement["Effect"], statement["Action"]) == ("Allow", "execute-api:Invoke")
         assert result["context"]["stores"] == "639749a5cb1db88617891bf0"
+    elif sample in EXPECTED_BATCH_ITEM_FAILURES:
+        failed = [failure["itemIdentifier"] for failure in result["batchItemFailures"]]
+        assert failed == EXPECTED_BATCH_ITEM_FAILURES[sample]
     else:
         assert result["statusCode"] == EXPECTED_STATUS[sample], result["body"]
         json.loads(result["body"])  # every answer is JSON

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -70,3 +71,43 @@ def test_table_is_protected_and_streams(template: Template) -> None:
     assert table["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
     assert table["StreamSpecification"] == {"StreamViewType": "NEW_AND_OLD_IMAGES"}
     assert table["DeletionProtectionEnabled"] == {"Fn::If": ["DeletionProtectionOn", True, False]}
+
+
+def test_events_are_published_on_the_bus_only(template: Template) -> None:
+    bus_arn = {
+        "Fn::Sub": "arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/${EventBusName}"
+    }
+    publishers = set()
+    for logical_id, resource in template.resources.items():
+        if resource.get("Type") != "AWS::Serverless::Function":
+            continue
+        for statement in _statements(resource):
+            if any(a.startswith("events:") for a in _as_list(statement["Action"])):
+                assert (statement["Action"], statement["Resource"]) == ("events:PutEvents", bus_arn), (
+                    logical_id
+                )
+                publishers.add(logical_id)
+    assert publishers == {"OrderPlacedFunction", "AvailabilityFunction"}
+
+
+def test_event_sources_return_only_failed_records(template: Template) -> None:
+    resources = template.resources
+    orders = resources["OrderPlacedFunction"]["Properties"]["Events"]["OrderPlaced"]
+    assert orders["Type"] == "SQS" and orders["Properties"]["FunctionResponseTypes"] == [
+        "ReportBatchItemFailures"
+    ]
+    queue = resources["OrderPlacedQueue"]["Properties"]
+    assert queue["RedrivePolicy"]["maxReceiveCount"] >= 1
+    assert queue["RedrivePolicy"]["deadLetterTargetArn"] == {
+        "Fn::GetAtt": ["OrderPlacedDeadLetterQueue", "Arn"]
+    }
+    rule = resources["OrderPlacedRule"]["Properties"]
+    assert rule["EventPattern"] == {"detail-type": ["OrderPlaced"]}
+
+    stream = resources["AvailabilityFunction"]["Properties"]["Events"]["ItemChanges"]["Properties"]
+    assert stream["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert stream["BisectBatchOnFunctionError"] is True and stream["MaximumRetryAttempts"] >= 1
+    assert stream["DestinationConfig"]["OnFailure"]["Type"] == "SQS"
+    [pattern] = [json.loads(f["Pattern"]) for f in stream["FilterCriteria"]["Filters"]]
+    assert pattern["dynamodb"]["Keys"]["sk"] == {"S": ["ITEM"]}
+    assert pattern["dynamodb"]["NewImage"]["entity"] == {"S": ["InventoryItem"]}

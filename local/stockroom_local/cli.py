@@ -1,8 +1,9 @@
 """`stockroom serve` and `stockroom invoke`: the template's API and functions on localhost.
 
 The DynamoDB engine is AWS_ENDPOINT_URL_DYNAMODB / AWS_ENDPOINT_URL when set, else moto embedded in
-this process. An embedded engine lives and dies with its process: two `stockroom invoke` runs do
-not share state (each starts from the seed), while two runs against one endpoint URL do.
+this process (which then also answers EventBridge and SQS). An embedded engine lives and dies with its
+process: two `stockroom invoke` runs do not share state (each starts from the seed), while two runs
+against one endpoint URL do.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pathlib import Path
 from stockroom.auth import DEFAULT_DEV_KEYS, hash_key, mint_key, printable_prefix
 from stockroom.dynamodb import DynamoDBApiKeyStore
 from stockroom.service import utc_now
-from stockroom_local.engine import Engine, ensure_tables
+from stockroom_local.engine import Engine, ensure_event_bus, ensure_tables
 from stockroom_local.gateway import make_server
 from stockroom_local.invoke import invoke
 from stockroom_local.template import load_template
@@ -24,6 +25,7 @@ from stockroom_local.template import load_template
 
 def _prepare(seed: bool) -> None:
     ensure_tables()
+    ensure_event_bus()
     if seed:
         from stockroom_local.seed import seed_demo_data
 

@@ -43,7 +43,9 @@ class Engine:
     """The DynamoDB endpoint the local runtime uses: embedded moto, or an external endpoint_url.
 
     Use as a context manager, or start()/stop(). While embedded and running, os.environ points
-    boto3 at it (AWS_ENDPOINT_URL_DYNAMODB), so the handlers' plain boto3.client("dynamodb") reach it.
+    boto3 at it (AWS_ENDPOINT_URL_DYNAMODB and AWS_ENDPOINT_URL), so the handlers' plain
+    boto3.client("dynamodb") reach it, and so do their EventBridge and SQS clients: moto's server
+    answers every service on one endpoint.
     """
 
     def __init__(self, endpoint_url: str | None = None, host: str = "127.0.0.1", port: int = 0):
@@ -86,6 +88,7 @@ class Engine:
             self._thread.start()
             self._set_env(
                 AWS_ENDPOINT_URL_DYNAMODB=self.endpoint_url,
+                AWS_ENDPOINT_URL=self.endpoint_url,
                 # moto accepts any credentials; dummy ones also keep a stray call off a real account.
                 **(
                     {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
@@ -190,3 +193,24 @@ def recreate_tables(template: Template | None = None, client: Any = None) -> Non
             client.delete_table(TableName=name)
             client.get_waiter("table_not_exists").wait(TableName=name, WaiterConfig={"Delay": 1})
         create_table(client, args, template.tables[name].get("TimeToLiveSpecification"))
+
+
+def events_are_local() -> bool:
+    """Whether EventBridge calls go to a local endpoint (the embedded engine sets AWS_ENDPOINT_URL)."""
+    return bool(os.environ.get("AWS_ENDPOINT_URL_EVENTS") or os.environ.get("AWS_ENDPOINT_URL"))
+
+
+def ensure_event_bus(template: Template | None = None, client: Any = None) -> bool:
+    """Create the template's event bus (parameter EventBusName) on a local endpoint if it is missing, as the
+    deployed stack does; never on AWS itself. Returns whether it created it."""
+    template = template or load_template()
+    name = template.parameters.get("EventBusName", "default")
+    if name == "default" or not events_are_local():
+        return False
+    client = client or boto3.client("events")
+    try:
+        client.describe_event_bus(Name=name)
+        return False
+    except client.exceptions.ResourceNotFoundException:
+        client.create_event_bus(Name=name)
+        return True

@@ -15,7 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from stockroom_local.invoke import invoke
+from stockroom_local.invoke import ExecutionEnvironments, invoke
 from stockroom_local.template import Route, Template
 
 log = logging.getLogger(__name__)
@@ -282,7 +282,13 @@ class GatewayServer(ThreadingHTTPServer):
     def __init__(self, address: tuple[str, int], gateway: Gateway, verbose: bool = True):
         self.gateway = gateway
         self.verbose = verbose
+        self.environments: ExecutionEnvironments | None = None
         super().__init__(address, _RequestHandler)
+
+    def server_close(self) -> None:
+        super().server_close()
+        if self.environments is not None:
+            self.environments.close()
 
     @property
     def url(self) -> str:
@@ -296,7 +302,27 @@ class GatewayServer(ThreadingHTTPServer):
 
 
 def make_server(
-    template: Template, host: str = "127.0.0.1", port: int = 3000, verbose: bool = True
+    template: Template,
+    host: str = "127.0.0.1",
+    port: int = 3000,
+    verbose: bool = True,
+    environments: int = 8,
 ) -> GatewayServer:
-    """An HTTP server for every Api route of the template (port 0 picks a free one)."""
-    return GatewayServer((host, port), Gateway(template), verbose)
+    """An HTTP server for every Api route of the template (port 0 picks a free one), invoking handlers in
+    up to `environments` worker processes, as Lambda would (0: in this process, one request at a time)."""
+    if environments > 0:
+        pool = ExecutionEnvironments(template, environments)
+        server = GatewayServer((host, port), Gateway(template, invoker=pool), verbose)
+        server.environments = pool
+        return server
+    return GatewayServer((host, port), Gateway(template, invoker=_one_at_a_time(template)), verbose)
+
+
+def _one_at_a_time(template: Template) -> Invoker:
+    lock = threading.Lock()
+
+    def invoker(function_id: str, event: dict[str, Any]) -> Any:
+        with lock:  # one execution environment: never two requests in one handler module at once
+            return invoke(function_id, event, template)
+
+    return invoker

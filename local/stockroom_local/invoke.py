@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import importlib.util
+import multiprocessing
 import os
 import sys
 import threading
 import time
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -92,3 +94,36 @@ def invoke(logical_id: str, event: Any, template: Template | None = None) -> Any
     apply_environment(function)
     context = LambdaContext(function.logical_id, function.memory_mb, function.timeout_s)
     return handler(event, context)
+
+
+class ExecutionEnvironments:
+    """Invoke handlers the way Lambda scales them: many execution environments side by side, each running
+    one request at a time. Handlers rely on that (a Powertools resolver keeps the current request in module
+    state), so concurrent HTTP requests must not share one interpreter's handler modules. Each environment is
+    a worker process, started on demand and reused warm, as Lambda does."""
+
+    def __init__(self, template: Template, size: int = 8) -> None:
+        self._pool = ProcessPoolExecutor(
+            max_workers=size,
+            mp_context=multiprocessing.get_context("spawn"),  # fork would copy the engine's threads
+            initializer=_start_environment,
+            initargs=(str(template.path), template.parameters),
+        )
+
+    def __call__(self, logical_id: str, event: Any) -> Any:
+        return self._pool.submit(_invoke_in_environment, logical_id, event).result()
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+_environment_template: Template | None = None
+
+
+def _start_environment(template_path: str, parameters: dict[str, str]) -> None:
+    global _environment_template
+    _environment_template = load_template(template_path, parameter_overrides=parameters)
+
+
+def _invoke_in_environment(logical_id: str, event: Any) -> Any:
+    return invoke(logical_id, event, _environment_template)

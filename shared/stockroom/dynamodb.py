@@ -30,7 +30,7 @@ import random
 import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, TypeGuard
 
 import boto3
 from botocore.config import Config
@@ -226,6 +226,15 @@ def item_from_attributes(attrs: Mapping[str, Any]) -> InventoryItem:
         product_name=attrs["productName"]["S"] if "productName" in attrs else None,
         category_ids=tuple(c["S"] for c in attrs.get("categoryIds", {}).get("L", [])),
         low_stock_threshold=_opt_int(attrs, "lowStockThreshold"),
+    )
+
+
+def is_item_attributes(attrs: Mapping[str, Any] | None) -> TypeGuard[Mapping[str, Any]]:
+    """Whether a record (e.g. a stream image) is an inventory item, not a pointer, audit record or marker."""
+    return (
+        attrs is not None
+        and attrs.get("sk") == {"S": ITEM_SK}
+        and attrs.get("entity") == {"S": "InventoryItem"}
     )
 
 

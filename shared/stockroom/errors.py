@@ -60,3 +60,9 @@ class StorageUnavailable(StockroomError):
     """DynamoDB stayed throttled, conflicting or unreachable past our retries; nothing half-done was left."""
 
     code = "TEMPORARILY_UNAVAILABLE"
+
+
+class PublishFailed(StockroomError):
+    """EventBridge refused or did not answer a PutEvents: the event was not (wholly) published."""
+
+    code = "TEMPORARILY_UNAVAILABLE"

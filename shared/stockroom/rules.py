@@ -138,3 +138,41 @@ def apply_decrement(item: InventoryItem, path: WritePath, units: int) -> Invento
         preorder=replace(item.preorder, counter=item.preorder.counter + units),
         revision=item.revision + 1,
     )
+
+
+class Crossing(enum.Enum):
+    """A line an item's availability crossed between two snapshots (published by the stream's consumer)."""
+
+    OUT_OF_STOCK = "OUT_OF_STOCK"
+    BACK_IN_STOCK = "BACK_IN_STOCK"
+    LOW_STOCK = "LOW_STOCK"
+
+
+def low_stock_threshold(item: InventoryItem, default_threshold: int) -> int:
+    """The item's own threshold, else the deployment's default."""
+    return default_threshold if item.low_stock_threshold is None else item.low_stock_threshold
+
+
+def is_low_stock(item: InventoryItem, default_threshold: int) -> bool:
+    """In stock, but at or under its low-stock threshold."""
+    return item.track_quantity and 0 < (item.quantity or 0) <= low_stock_threshold(item, default_threshold)
+
+
+def availability_crossings(
+    old: InventoryItem, new: InventoryItem, *, default_threshold: int
+) -> list[Crossing]:
+    """The lines crossed from `old` to `new`: each crossing once, however many changes stay on one side."""
+    before, after = old.availability_status, new.availability_status
+    crossings = []
+    if after is AvailabilityStatus.OUT_OF_STOCK and before is not AvailabilityStatus.OUT_OF_STOCK:
+        crossings.append(Crossing.OUT_OF_STOCK)
+    if after is AvailabilityStatus.IN_STOCK and before is not AvailabilityStatus.IN_STOCK:
+        crossings.append(Crossing.BACK_IN_STOCK)
+    # Falling under the threshold while in stock; a restock that lands low is BACK_IN_STOCK (with its count).
+    if (
+        before is AvailabilityStatus.IN_STOCK
+        and is_low_stock(new, default_threshold)
+        and not is_low_stock(old, default_threshold)
+    ):
+        crossings.append(Crossing.LOW_STOCK)
+    return crossings

@@ -13,7 +13,7 @@ import re
 import threading
 import time
 import uuid
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -381,6 +381,10 @@ class InventoryService:
             [adjustment for _, adjustment in page],
             encode_cursor(page[-1][0], scope) if len(found) > limit else None,
         )
+
+    def get_items(self, keys: Iterable[ItemKey]) -> dict[ItemKey, InventoryItem]:
+        """Strongly consistent reads of many items at once; missing keys are left out."""
+        return self._repository.get_items(keys)
 
     # --- decrement --------------------------------------------------------------------------------------
 
