@@ -219,3 +219,40 @@ def test_racing_orders_apply_exactly_as_many_as_the_stock_allows(server: str, ap
     assert (
         api.item(plenty["id"])["quantity"] == 70
     )  # every applied order took both lines, no rejected one did
+
+
+def read_back(api: Api, product_id: str) -> Any:
+    return api.get(f"{STOCK_QUANTITY}&product_id={product_id}")
+
+
+def test_the_read_back_sums_a_products_combinations(api: Api) -> None:
+    product = "63e64f99ca104a61440fd500"
+    second = api.create(variantId="63e64f99ca104a61440fd50c", productId=product, quantity=7)
+    before = read_back(api, product)
+    assert before.status == 200
+    assert before.body["data"] == {
+        "product_id": product,
+        "stock_quantity": 17,
+        "variants": [
+            {"product_variant_combination_id": COMBINATION, "stock_quantity": 10},
+            {"product_variant_combination_id": second["variantId"], "stock_quantity": 7},
+        ],
+    }
+    assert api.post(STOCK_QUANTITY, PROSPERNA_EXAMPLE).status == 200
+    # Decrementing a combination decreases both it and its product.
+    after = read_back(api, product).body["data"]
+    assert (after["stock_quantity"], after["variants"][0]["stock_quantity"]) == (12, 5)
+    simple = read_back(api, SIMPLE_PRODUCT).body
+    assert simple == {
+        "data": {"product_id": SIMPLE_PRODUCT, "stock_quantity": 11, "variants": []},
+        "message": "Stock quantity retrieved.",
+        "statusCode": 200,
+    }
+
+
+def test_the_read_back_of_an_unknown_product_is_404_and_needs_its_store(server: str, api: Api) -> None:
+    missing = read_back(api, "no-such-product")
+    assert missing.status == 404 and missing.body["data"]["failures"][0]["code"] == "PRODUCT_NOT_FOUND"
+    assert api.get(f"/v1/products/stock-quantity?product_id={SIMPLE_PRODUCT}").status == 400
+    assert api.get(f"/v1/products/stock-quantity?store_id=other&product_id={SIMPLE_PRODUCT}").status == 403
+    assert api.get(STOCK_QUANTITY).status == 400

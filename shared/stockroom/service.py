@@ -362,6 +362,23 @@ class InventoryService:
             else None,
         )
 
+    def product_items(
+        self, store_id: str, product_id: str, location_id: str | None = None
+    ) -> list[InventoryItem]:
+        """Every item of a product at one location (default: the store's), all pages of the index read."""
+        query = ItemQuery(
+            product_ids=frozenset({product_id}),
+            location_ids=frozenset({location_id or self.default_location(store_id)}),
+        )
+        items: list[InventoryItem] = []
+        cursor: str | None = None
+        while True:
+            page = self.query_items(store_id, query, limit=100, cursor=cursor, cursor_field="cursor")
+            items += page.entries
+            if page.next_cursor is None:
+                return items
+            cursor = page.next_cursor
+
     def adjustments(
         self, store_id: str, item_id: str, *, limit: int, cursor: str | None, cursor_field: str
     ) -> Page[Adjustment]:

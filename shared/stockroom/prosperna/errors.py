@@ -13,6 +13,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from stockroom.errors import (
     IdempotencyKeyReused,
     InvalidRequest,
+    ItemNotFound,
     NotAuthenticated,
     PayloadTooLarge,
     RequestInProgress,
@@ -105,6 +106,11 @@ def register_error_handlers(router: Router) -> None:
     @router.exception_handler(IdempotencyKeyReused)
     def key_reused(error: IdempotencyKeyReused) -> Response:
         return _json(422, error_body(422, error.description))
+
+    @router.exception_handler(ItemNotFound)
+    def not_found(error: ItemNotFound) -> Response:
+        failures = [{"code": "PRODUCT_NOT_FOUND", "message": error.description, **error.data}]
+        return _json(404, error_body(404, error.description, failures))
 
     @router.exception_handler(StorageUnavailable)
     def unavailable(error: StorageUnavailable) -> Response:

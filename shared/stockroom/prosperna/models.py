@@ -41,6 +41,23 @@ class StockQuantityUpdated(BaseModel):
     statusCode: int = 200
 
 
+class VariantStock(BaseModel):
+    product_variant_combination_id: str
+    stock_quantity: int | None = Field(description="null: the combination does not track quantity")
+
+
+class ProductStock(BaseModel):
+    product_id: str
+    stock_quantity: int = Field(description="The product's own item, or the sum of its combinations'")
+    variants: list[VariantStock]
+
+
+class ProductStockAnswer(BaseModel):
+    data: ProductStock
+    message: str = "Stock quantity retrieved."
+    statusCode: int = 200
+
+
 def error_body(status: int, message: str, failures: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     body: dict[str, Any] = {"error": True, "message": message, "statusCode": status}
     if failures is not None:

@@ -11,10 +11,18 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from stockroom.auth import choose_store, stores_from_event
 from stockroom.domain import DecrementLine, LineErrorCode, LineResult
+from stockroom.errors import ItemNotFound
 from stockroom.fields import Id
 from stockroom.idempotency import remember_by_idempotency_key
 from stockroom.prosperna.errors import OrderRejected, register_error_handlers
-from stockroom.prosperna.models import MAX_STOCK_QUANTITY_LINES, StockQuantityLine, StockQuantityUpdated
+from stockroom.prosperna.models import (
+    MAX_STOCK_QUANTITY_LINES,
+    ProductStock,
+    ProductStockAnswer,
+    StockQuantityLine,
+    StockQuantityUpdated,
+    VariantStock,
+)
 from stockroom.wiring import inventory_service
 
 router = Router()
@@ -46,6 +54,37 @@ def _failure(line: StockQuantityLine, result: LineResult) -> dict[str, Any]:
         "requested": data.get("requested", line.purchased_quantity),
         "available": data.get("available", 0),
     }
+
+
+@router.get(
+    "/v1/products/stock-quantity",
+    summary="A product's stock quantity, and each variant combination's",
+    tags=["Prosperna stock"],
+)
+def get_stock_quantity(
+    store_id: Annotated[Id, Query(description="The merchant's store")],
+    product_id: Annotated[Id, Query(description="The product")],
+) -> ProductStockAnswer:
+    store = current_store()
+    items = inventory_service().product_items(store, product_id)
+    if not items:
+        raise ItemNotFound(f"Product {product_id} was not found.", {"product_id": product_id})
+    # A product without variants is its own single item; otherwise its quantity is its combinations' sum.
+    combinations = [item for item in items if item.variant_id != product_id]
+    counted = [item.quantity for item in items if item.track_quantity and item.quantity is not None]
+    return ProductStockAnswer(
+        data=ProductStock(
+            product_id=product_id,
+            stock_quantity=sum(counted),
+            variants=[
+                VariantStock(
+                    product_variant_combination_id=item.variant_id,
+                    stock_quantity=item.quantity if item.track_quantity else None,
+                )
+                for item in combinations
+            ],
+        )
+    )
 
 
 @router.post(
