@@ -22,6 +22,7 @@ import random
 import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import boto3
@@ -45,6 +46,7 @@ MAX_POOL_CONNECTIONS = int(os.environ.get("STOCKROOM_MAX_PARALLEL_WRITES", "150"
 # A TransactionConflict is another writer on the same item at the same instant: retry, briefly.
 TRANSACTION_CONFLICT_ATTEMPTS = 6
 BATCH_GET_LIMIT = 100
+BATCH_GET_WORKERS = 4  # a 300-line request reads 3 chunks
 
 AttributeMap = dict[str, Any]
 
@@ -71,6 +73,18 @@ def dynamodb_client() -> Any:
                     ),
                 )
     return _client
+
+
+_batch_get_executor: ThreadPoolExecutor | None = None
+
+
+def _batch_get_pool() -> ThreadPoolExecutor:
+    """A small pool, per process and reused, for the BatchGetItem chunks of one read."""
+    global _batch_get_executor
+    with _client_lock:
+        if _batch_get_executor is None:
+            _batch_get_executor = ThreadPoolExecutor(BATCH_GET_WORKERS, thread_name_prefix="stockroom-read")
+        return _batch_get_executor
 
 
 def reset_client() -> None:
@@ -389,29 +403,33 @@ class DynamoDBInventoryRepository:
         return None if found is None else item_from_attributes(found)
 
     def get_items(self, keys: Iterable[ItemKey]) -> dict[ItemKey, InventoryItem]:
+        # BatchGetItem takes 100 keys: the chunks of a 300-line request are read together, in one round.
         pending = [_item_key_attrs(k) for k in dict.fromkeys(keys)]
+        chunks = [pending[i : i + BATCH_GET_LIMIT] for i in range(0, len(pending), BATCH_GET_LIMIT)]
         found: dict[ItemKey, InventoryItem] = {}
+        for items in _batch_get_pool().map(self._batch_get, chunks):
+            found.update((item.key, item) for item in items)
+        return found
+
+    def _batch_get(self, keys: list[AttributeMap]) -> list[InventoryItem]:
+        found: list[InventoryItem] = []
         attempt = 0
-        while pending:
-            chunk, pending = pending[:BATCH_GET_LIMIT], pending[BATCH_GET_LIMIT:]
+        while keys:
             try:
                 answer = self.client.batch_get_item(
-                    RequestItems={table_name(): {"Keys": chunk, "ConsistentRead": True}}
+                    RequestItems={table_name(): {"Keys": keys, "ConsistentRead": True}}
                 )
             except ClientError as error:
                 raise _translate(error) from error
             except BotoCoreError as error:
                 raise StorageUnavailable(f"DynamoDB did not answer ({type(error).__name__}).") from error
-            for attrs in answer.get("Responses", {}).get(table_name(), []):
-                item = item_from_attributes(attrs)
-                found[item.key] = item
-            unprocessed = answer.get("UnprocessedKeys", {}).get(table_name(), {}).get("Keys", [])
-            if unprocessed:
+            found += map(item_from_attributes, answer.get("Responses", {}).get(table_name(), []))
+            keys = answer.get("UnprocessedKeys", {}).get(table_name(), {}).get("Keys", [])
+            if keys:
                 attempt += 1
                 if attempt > TRANSACTION_CONFLICT_ATTEMPTS:
                     raise StorageUnavailable("DynamoDB kept keys unprocessed.")
                 _backoff(attempt)
-                pending.extend(unprocessed)
         return found
 
     def decrement(
