@@ -197,7 +197,8 @@ class Caller:
 
 
 def rounds(engine: RemoteEngine, call: Callable[[], float], repeats: int) -> tuple[float, float, float]:
-    """(rounds, median T(0), median T(DELAY)), T(0) and T(DELAY) taken in turns."""
+    """(rounds, best T(0), best T(DELAY)), taken in turns. The best of each, not the median: on a shared
+    machine the noise only ever adds time, and T(0) here is seconds of serialized engine work."""
     without, with_delay = [], []
     for _ in range(repeats):
         engine.set_delay(0.0)
@@ -205,7 +206,7 @@ def rounds(engine: RemoteEngine, call: Callable[[], float], repeats: int) -> tup
         engine.set_delay(DELAY)
         with_delay.append(call())
     engine.set_delay(0.0)
-    t0, td = statistics.median(without), statistics.median(with_delay)
+    t0, td = min(without), min(with_delay)
     return (td - t0) / DELAY, t0, td
 
 
@@ -245,7 +246,7 @@ def bulk_decrement_figures(caller: Caller, engine: RemoteEngine, variant_ids: li
         engine.requests()
         call()
         requests = engine.requests()
-        concurrent, t0, td = rounds(engine, call, repeats=3)
+        concurrent, t0, td = rounds(engine, call, repeats=5)
         # The naive baseline: the same handler and service, lines written one after another.
         one_by_one = InventoryService(DynamoDBInventoryRepository(), executor=ThreadPoolExecutor(1))
         with mock.patch.object(stockroom.wix.routes, "inventory_service", lambda: one_by_one):
@@ -414,15 +415,20 @@ def hot_item_figure(template: Template, units: int = 900, calls: int = 1000, thr
                 if next(remaining, None) is None:
                     return
             conn.request("POST", DECREMENT_PATH, body, dict(AUTH))
-            answer = json.loads(conn.getresponse().read())
-            meta = answer["results"][0]["itemMetadata"]
+            response = conn.getresponse()
+            answer = json.loads(response.read())
+            if response.status != 200:
+                outcome = f"HTTP {response.status}"
+            else:
+                meta = answer["results"][0]["itemMetadata"]
+                outcome = "applied" if meta["success"] else meta["error"]["code"]
             with lock:
-                outcomes["applied" if meta["success"] else meta["error"]["code"]] += 1
+                outcomes[outcome] += 1
 
     start = time.perf_counter()
     with ThreadPoolExecutor(threads) as pool:
-        for _ in range(threads):
-            pool.submit(client)
+        for done in [pool.submit(client) for _ in range(threads)]:
+            done.result()  # a client's failure is the benchmark's
     elapsed = time.perf_counter() - start
     server.shutdown()
     server.server_close()
