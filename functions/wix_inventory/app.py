@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from stockroom.json_body import strict_json_deserializer
+from stockroom.tracing import capture_lambda_handler
 from stockroom.wix import bulk_routes, list_routes, routes
 
 logger = Logger()
-tracer = Tracer()
 metrics = Metrics()
 
 app = APIGatewayRestResolver(
@@ -26,6 +26,6 @@ app.include_router(list_routes.router)
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 @metrics.log_metrics
-@tracer.capture_lambda_handler
+@capture_lambda_handler  # X-Ray, imported only where it traces
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

@@ -23,6 +23,10 @@ Handler = Callable[[Any, Any], Any]
 _USER_ENV = frozenset(os.environ)
 _handlers: dict[tuple[str, str], Handler] = {}
 _load_lock = threading.Lock()
+# One invocation at a time per function, as in one warm Lambda execution environment. Handlers keep
+# per-invocation state at module scope (Powertools' resolver holds the current event and clears its
+# context after each call), so two concurrent invocations in one process would read each other's.
+_invocation_locks: dict[str, threading.Lock] = {}
 
 
 @dataclass
@@ -91,9 +95,24 @@ def invoke(logical_id: str, event: Any, template: Template | None = None) -> Any
     except KeyError:
         raise KeyError(f"no function {logical_id!r} in {template.path}") from None
     handler = load_handler(function)
-    apply_environment(function)
-    context = LambdaContext(function.logical_id, function.memory_mb, function.timeout_s)
-    return handler(event, context)
+    with _load_lock:
+        lock = _invocation_locks.setdefault(function.logical_id, threading.Lock())
+    with lock:
+        apply_environment(function)
+        context = LambdaContext(function.logical_id, function.memory_mb, function.timeout_s)
+        try:
+            return handler(event, context)
+        finally:
+            _forget_unpublished_metrics()
+
+
+def _forget_unpublished_metrics() -> None:
+    """Powertools keeps metrics in one process-wide set that only a publishing flush clears. With metrics
+    off (as under sam local, which we emulate) they piled up across invocations, and the one that added a
+    metric's 100th value failed (it publishes then, and with no namespace it raises). Start each clean."""
+    from aws_lambda_powertools import Metrics
+
+    Metrics().clear_metrics()
 
 
 class ExecutionEnvironments:

@@ -30,6 +30,7 @@ import random
 import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeGuard
 
 import boto3
@@ -63,6 +64,7 @@ MAX_POOL_CONNECTIONS = int(os.environ.get("STOCKROOM_MAX_PARALLEL_WRITES", "150"
 TRANSACTION_CONFLICT_ATTEMPTS = 6
 BATCH_GET_LIMIT = 100
 BY_STORE_INDEX = "ByStore"
+BATCH_GET_WORKERS = 4  # a 300-line request reads 3 chunks
 
 AttributeMap = dict[str, Any]
 
@@ -89,6 +91,18 @@ def dynamodb_client() -> Any:
                     ),
                 )
     return _client
+
+
+_batch_get_executor: ThreadPoolExecutor | None = None
+
+
+def _batch_get_pool() -> ThreadPoolExecutor:
+    """A small pool, per process and reused, for the BatchGetItem chunks of one read."""
+    global _batch_get_executor
+    with _client_lock:
+        if _batch_get_executor is None:
+            _batch_get_executor = ThreadPoolExecutor(BATCH_GET_WORKERS, thread_name_prefix="stockroom-read")
+        return _batch_get_executor
 
 
 def reset_client() -> None:
@@ -522,23 +536,28 @@ class DynamoDBInventoryRepository:
         return {item.key: item for item in items}
 
     def _batch_get(self, keys: list[AttributeMap]) -> list[AttributeMap]:
-        """Strongly consistent BatchGetItem of any number of keys, retrying unprocessed ones."""
-        pending, found = list(keys), []
+        """Strongly consistent reads of any number of keys. BatchGetItem takes 100 keys: the chunks of a
+        300-line request are read together, in one round."""
+        chunks = [keys[i : i + BATCH_GET_LIMIT] for i in range(0, len(keys), BATCH_GET_LIMIT)]
+        if len(chunks) == 1:
+            return self._batch_get_chunk(chunks[0])
+        return [attrs for found in _batch_get_pool().map(self._batch_get_chunk, chunks) for attrs in found]
+
+    def _batch_get_chunk(self, keys: list[AttributeMap]) -> list[AttributeMap]:
+        found: list[AttributeMap] = []
         attempt = 0
-        while pending:
-            chunk, pending = pending[:BATCH_GET_LIMIT], pending[BATCH_GET_LIMIT:]
+        while keys:
             answer = self._call(
                 self.client.batch_get_item,
-                RequestItems={table_name(): {"Keys": chunk, "ConsistentRead": True}},
+                RequestItems={table_name(): {"Keys": keys, "ConsistentRead": True}},
             )
             found += answer.get("Responses", {}).get(table_name(), [])
-            unprocessed = answer.get("UnprocessedKeys", {}).get(table_name(), {}).get("Keys", [])
-            if unprocessed:
+            keys = answer.get("UnprocessedKeys", {}).get(table_name(), {}).get("Keys", [])
+            if keys:
                 attempt += 1
                 if attempt > TRANSACTION_CONFLICT_ATTEMPTS:
                     raise StorageUnavailable("DynamoDB kept keys unprocessed.")
                 _backoff(attempt)
-                pending.extend(unprocessed)
         return found
 
     def _write_with_audit(self, operations: list[dict[str, Any]], token: str) -> None:
