@@ -20,8 +20,8 @@ TEST_API_KEYS = {"local-dev-key": [DEMO_STORE_ID], "two-stores": [DEMO_STORE_ID,
 os.environ["STOCKROOM_API_KEYS"] = json.dumps(TEST_API_KEYS)
 
 from stockroom_local.engine import Engine, ensure_event_bus, ensure_tables, recreate_tables
-from stockroom_local.gateway import make_server
-from stockroom_local.invoke import invoke
+from stockroom_local.gateway import GatewayServer, make_server
+from stockroom_local.invoke import ExecutionEnvironments, invoke
 from stockroom_local.template import Template, load_template
 
 InvokeFunction = Callable[[str, Any], Any]
@@ -62,14 +62,27 @@ def seeded(clean_tables: Engine) -> Engine:
 
 
 @pytest.fixture(scope="session")
-def server(local_engine: Engine, template: Template) -> Iterator[str]:
-    """`stockroom serve` on a free port in a background thread; yields its base URL."""
+def gateway(local_engine: Engine, template: Template) -> Iterator[GatewayServer]:
+    """`stockroom serve` on a free port in a background thread, handlers in worker processes."""
     httpd = make_server(template, port=0, verbose=False)
     thread = httpd.start_background()
-    yield httpd.url
+    yield httpd
     httpd.shutdown()
     httpd.server_close()
     thread.join()
+
+
+@pytest.fixture(scope="session")
+def server(gateway: GatewayServer) -> str:
+    """The base URL of `stockroom serve`."""
+    return gateway.url
+
+
+@pytest.fixture(scope="session")
+def environments(gateway: GatewayServer) -> ExecutionEnvironments:
+    """The gateway's execution environments: invoke(logical_id, event) in parallel worker processes."""
+    assert gateway.environments is not None
+    return gateway.environments
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ from stockroom.dynamodb import DynamoDBInventoryRepository, item_pk, table_name
 from stockroom.errors import StorageUnavailable
 from stockroom.events import bus
 from stockroom.events.orders import MAX_ORDER_LINES
+from stockroom_local.invoke import ExecutionEnvironments
 from tests.conftest import InvokeFunction, PublishedEvents
 from tests.support import DEMO_DEFAULT_LOCATION_ID, DEMO_STORE_ID, SOCKS_B_VARIANT
 
@@ -116,15 +117,16 @@ def test_a_replayed_order_is_applied_once_and_its_outcome_published_again(
 
 
 def test_ten_copies_delivered_at_once_apply_once(
-    invoke_function: InvokeFunction, published_events: PublishedEvents
+    environments: ExecutionEnvironments, published_events: PublishedEvents
 ) -> None:
+    # Ten execution environments (worker processes) race, as ten Lambda instances would.
     placed = order("o-race", line(SIMPLE, 1), line(COMBINATION, 1))
     failures: list[list[str]] = []
     start = threading.Barrier(10)
 
     def copy() -> None:
         start.wait()
-        failures.append(deliver(invoke_function, placed))
+        failures.append(deliver(environments, placed))
 
     threads = [threading.Thread(target=copy) for _ in range(10)]
     for thread in threads:
