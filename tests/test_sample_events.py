@@ -21,6 +21,7 @@ EXPECTED_STATUS = {
     "WixInventoryFunction/get-inventory-item.json": 200,
     "ProspernaStockFunction/decrease-stock-quantity.json": 200,
     "ProspernaStockFunction/get-stock-quantity.json": 200,
+    "ApiDocsFunction/openapi-document.json": 200,
     "WixInventoryFunction/bulk-create-inventory-items.json": 200,
     "WixInventoryFunction/bulk-update-inventory-items.json": 200,
     "WixInventoryFunction/increment-by-variant-and-location.json": 200,

@@ -32,9 +32,11 @@ def test_gateway_serves_every_api_route(template: Template) -> None:
         assert found is not None and found[0] == route, route
 
 
-def test_every_api_route_requires_the_api_key(template: Template) -> None:
+def test_every_api_route_but_the_documentation_requires_the_api_key(template: Template) -> None:
     assert template.authorizer_function == "AuthorizerFunction"
-    assert all(route.authorizer_id == "AuthorizerFunction" for route in template.routes)
+    public = {(r.method.upper(), r.path) for r in template.routes if r.authorizer_id != "AuthorizerFunction"}
+    assert public == {("GET", "/openapi.json"), ("GET", "/swagger")}
+    assert all(r.function_id == "ApiDocsFunction" for r in template.routes if not r.authorized)
 
 
 def _statements(resource: dict[str, Any]) -> list[dict[str, Any]]:

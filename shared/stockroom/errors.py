@@ -56,6 +56,10 @@ class PayloadTooLarge(StockroomError):
     code = "PAYLOAD_TOO_LARGE"
 
 
+class UnsupportedMediaType(StockroomError):
+    code = "UNSUPPORTED_MEDIA_TYPE"
+
+
 class StorageUnavailable(StockroomError):
     """DynamoDB stayed throttled, conflicting or unreachable past our retries; nothing half-done was left."""
 

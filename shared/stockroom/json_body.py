@@ -45,3 +45,8 @@ def strict_json_deserializer(expected: type, expected_name: str) -> Callable[[st
         return value
 
     return deserialize
+
+
+def is_json_content_type(content_type: str | None) -> bool:
+    """No content type (API Gateway's default for JSON clients), or application/json with any parameters."""
+    return not content_type or content_type.split(";")[0].strip().lower() == "application/json"

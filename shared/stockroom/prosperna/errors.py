@@ -8,7 +8,12 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
+from pydantic import BaseModel, Field
 
 from stockroom.errors import (
     IdempotencyKeyReused,
@@ -20,9 +25,45 @@ from stockroom.errors import (
     StorageUnavailable,
     StoreForbidden,
 )
+from stockroom.json_body import is_json_content_type
 from stockroom.prosperna.models import error_body
 
 logger = Logger(child=True)
+MEDIA_TYPE_ONLY = "Send the body as application/json."
+
+
+class ProspernaErrorBody(BaseModel):
+    """Every error answer; API Gateway's own 401/403 carry the message alone."""
+
+    error: bool | None = None
+    message: str
+    statusCode: int | None = None
+    data: dict[str, Any] | None = Field(None, description="failures: each line or field that failed")
+
+
+_ERRORS = {
+    400: "Invalid request, or lines that cannot be applied (data.failures names each); nothing changed",
+    401: "No API key, or an unknown one",
+    403: "The API key does not cover this store",
+    404: "No such product in this store",
+    409: "The same Idempotency-Key is still in progress",
+    413: "The body is over 1 MB",
+    422: "The Idempotency-Key was used for another request",
+    503: "DynamoDB stayed unavailable; nothing was applied (see Retry-After)",
+}
+
+
+def documented(status: int = 200, description: str = "OK") -> dict[int, OpenAPIResponse]:
+    """The answers a Prosperna route documents: its own, and the error table's (in Prosperna's body)."""
+    responses: dict[int, OpenAPIResponse] = {status: {"description": description}}
+    for code, meaning in _ERRORS.items():
+        responses[code] = {
+            "description": meaning,
+            "content": {"application/json": {"model": ProspernaErrorBody}},
+        }
+    return responses
+
+
 RETRY_AFTER_SECONDS = "1"
 
 
@@ -77,6 +118,17 @@ def register_error_handlers(router: Router) -> None:
     @router.exception_handler(InvalidRequest)
     def invalid_argument(error: InvalidRequest) -> Response:
         return _invalid([{"field": error.field, "code": error.code, "message": error.description}])
+
+    @router.exception_handler(RequestUnsupportedContentType)
+    def unsupported_media(_: RequestUnsupportedContentType) -> Response:
+        return _json(415, error_body(415, MEDIA_TYPE_ONLY))
+
+    @router.exception_handler(ValueError)
+    def unreadable_body(error: ValueError) -> Response:
+        # Powertools reads multipart and form bodies itself, and a malformed one raises ValueError there.
+        if is_json_content_type(router.current_event.headers.get("content-type")):
+            raise error  # not the body's fault: a bug, and a 500 is its honest answer
+        return _json(415, error_body(415, MEDIA_TYPE_ONLY))
 
     @router.exception_handler(UnicodeDecodeError)
     def not_utf8(_: UnicodeDecodeError) -> Response:

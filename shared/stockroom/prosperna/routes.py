@@ -14,7 +14,7 @@ from stockroom.domain import DecrementLine, LineErrorCode, LineResult
 from stockroom.errors import ItemNotFound
 from stockroom.fields import Id
 from stockroom.idempotency import remember_by_idempotency_key
-from stockroom.prosperna.errors import OrderRejected, register_error_handlers
+from stockroom.prosperna.errors import OrderRejected, documented, register_error_handlers
 from stockroom.prosperna.models import (
     MAX_STOCK_QUANTITY_LINES,
     ProductStock,
@@ -60,6 +60,7 @@ def _failure(line: StockQuantityLine, result: LineResult) -> dict[str, Any]:
     "/v1/products/stock-quantity",
     summary="A product's stock quantity, and each variant combination's",
     tags=["Prosperna stock"],
+    responses=documented(),
 )
 def get_stock_quantity(
     store_id: Annotated[Id, Query(description="The merchant's store")],
@@ -92,6 +93,7 @@ def get_stock_quantity(
     summary="Decrease product and variant combination quantities, all or nothing",
     tags=["Prosperna stock"],
     middlewares=[remember_by_idempotency_key(current_store)],
+    responses=documented(),
 )
 def decrease_stock_quantity(
     lines: Annotated[

@@ -8,6 +8,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from stockroom.domain import DecrementLine, IncrementLine, LineResult
 from stockroom.wiring import inventory_service
+from stockroom.wix.errors import documented
 from stockroom.wix.models import (
     BulkCreateInventoryItemsRequest,
     BulkDecrementRequest,
@@ -34,6 +35,7 @@ def _answer(metric: str, results: list[LineResult]) -> BulkInventoryItemsRespons
     summary="Bulk create inventory items",
     tags=TAGS,
     middlewares=[idempotent],
+    responses=documented(),
 )
 def bulk_create_inventory_items(request: BulkCreateInventoryItemsRequest) -> BulkInventoryItemsResponse:
     results = inventory_service().create_items(
@@ -50,6 +52,7 @@ def bulk_create_inventory_items(request: BulkCreateInventoryItemsRequest) -> Bul
     summary="Bulk update inventory items",
     tags=TAGS,
     middlewares=[idempotent],
+    responses=documented(),
 )
 def bulk_update_inventory_items(request: BulkUpdateInventoryItemsRequest) -> BulkInventoryItemsResponse:
     results = inventory_service().update_items(
@@ -66,6 +69,7 @@ def bulk_update_inventory_items(request: BulkUpdateInventoryItemsRequest) -> Bul
     summary="Bulk increment inventory items by variant and location",
     tags=TAGS,
     middlewares=[idempotent],
+    responses=documented(),
 )
 def bulk_increment_by_variant_and_location(
     request: BulkIncrementByVariantAndLocationRequest,
@@ -87,6 +91,7 @@ def bulk_increment_by_variant_and_location(
     summary="Bulk increment by item id",
     tags=TAGS,
     middlewares=[idempotent],
+    responses=documented(),
 )
 def bulk_increment(request: BulkIncrementRequest) -> BulkInventoryItemsResponse:
     service = inventory_service()
@@ -109,6 +114,7 @@ def bulk_increment(request: BulkIncrementRequest) -> BulkInventoryItemsResponse:
     summary="Bulk decrement by item id",
     tags=TAGS,
     middlewares=[idempotent],
+    responses=documented(),
 )
 def bulk_decrement(request: BulkDecrementRequest) -> BulkInventoryItemsResponse:
     # The same rules and engine as by variant and location: ids become keys, then the same decrement.

@@ -9,7 +9,12 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
+from pydantic import BaseModel
 
 from stockroom.errors import (
     IdempotencyKeyReused,
@@ -22,9 +27,64 @@ from stockroom.errors import (
     StockroomError,
     StorageUnavailable,
     StoreForbidden,
+    UnsupportedMediaType,
 )
+from stockroom.json_body import is_json_content_type
 
 logger = Logger(child=True)
+MEDIA_TYPE_ONLY = "Send the body as application/json."
+
+
+# --- the Wix error body, for the OpenAPI document --------------------------------------------------
+
+
+class FieldViolation(BaseModel):
+    field: str
+    description: str
+    violatedRule: str
+
+
+class ValidationErrorDetail(BaseModel):
+    fieldViolations: list[FieldViolation]
+
+
+class ApplicationErrorDetail(BaseModel):
+    code: str
+    description: str
+    data: dict[str, Any] = {}
+
+
+class ErrorDetails(BaseModel):
+    validationError: ValidationErrorDetail | None = None
+    applicationError: ApplicationErrorDetail | None = None
+
+
+class WixErrorBody(BaseModel):
+    """Every error answer; API Gateway's own 401/403 carry the message alone."""
+
+    message: str
+    details: ErrorDetails | None = None
+
+
+_ERRORS = {
+    400: "Invalid request: each field that broke a rule (validationError)",
+    401: "No API key, or an unknown one",
+    403: "The API key does not cover this store",
+    404: "No such inventory item in this store",
+    409: "Already exists, or the same Idempotency-Key is still in progress",
+    413: "The body is over 1 MB",
+    422: "The Idempotency-Key was used for another request",
+    503: "DynamoDB stayed unavailable; nothing was applied (see Retry-After)",
+}
+
+
+def documented(status: int = 200, description: str = "OK") -> dict[int, OpenAPIResponse]:
+    """The answers a Wix route documents: its own, and the error table's (in the Wix error body)."""
+    responses: dict[int, OpenAPIResponse] = {status: {"description": description}}
+    for code, meaning in _ERRORS.items():
+        responses[code] = {"description": meaning, "content": {"application/json": {"model": WixErrorBody}}}
+    return responses
+
 
 # pydantic's error types, in Wix's words for the rule a field broke.
 _VIOLATED_RULE = {
@@ -119,6 +179,17 @@ def register_error_handlers(router: Router) -> None:
         return validation_response(
             [{"field": error.field, "description": error.description, "violatedRule": "OTHER"}]
         )
+
+    @router.exception_handler(RequestUnsupportedContentType)
+    def unsupported_media(_: RequestUnsupportedContentType) -> Response:
+        return application_error(415, UnsupportedMediaType(MEDIA_TYPE_ONLY))
+
+    @router.exception_handler(ValueError)
+    def unreadable_body(error: ValueError) -> Response:
+        # Powertools reads multipart and form bodies itself, and a malformed one raises ValueError there.
+        if is_json_content_type(router.current_event.headers.get("content-type")):
+            raise error  # not the body's fault: a bug, and a 500 is its honest answer
+        return application_error(415, UnsupportedMediaType(MEDIA_TYPE_ONLY))
 
     @router.exception_handler(UnicodeDecodeError)
     def not_utf8(_: UnicodeDecodeError) -> Response:

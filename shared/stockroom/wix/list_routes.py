@@ -9,6 +9,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 
 from stockroom.fields import Id
 from stockroom.wiring import inventory_service
+from stockroom.wix.errors import documented
 from stockroom.wix.models import (
     MAX_QUERY_LIMIT,
     ListAdjustmentsResponse,
@@ -21,7 +22,9 @@ router = Router()
 TAGS = ["Wix inventory items"]
 
 
-@router.post("/stores/v3/inventory-items/query", summary="Query inventory items", tags=TAGS)
+@router.post(
+    "/stores/v3/inventory-items/query", summary="Query inventory items", tags=TAGS, responses=documented()
+)
 def query_inventory_items(request: QueryInventoryItemsRequest) -> QueryInventoryItemsResponse:
     query = request.query
     page = inventory_service().query_items(
@@ -38,6 +41,7 @@ def query_inventory_items(request: QueryInventoryItemsRequest) -> QueryInventory
     "/stores/v3/inventory-items/<inventoryItemId>/adjustments",
     summary="List an inventory item's adjustments (its audit trail), newest first",
     tags=TAGS,
+    responses=documented(),
 )
 def list_adjustments(
     inventoryItemId: Annotated[Id, Path()],

@@ -14,7 +14,7 @@ from stockroom.domain import AuditContext, DecrementLine
 from stockroom.fields import Id
 from stockroom.idempotency import remember_by_idempotency_key
 from stockroom.wiring import inventory_service
-from stockroom.wix.errors import register_error_handlers
+from stockroom.wix.errors import documented, register_error_handlers
 from stockroom.wix.models import (
     BulkDecrementByVariantAndLocationRequest,
     BulkInventoryItemsResponse,
@@ -53,6 +53,7 @@ def audit_context(reason: str | None) -> AuditContext:
     summary="Bulk decrement inventory items by variant and location",
     tags=["Wix inventory items"],
     middlewares=[idempotent],
+    responses=documented(),
 )
 def bulk_decrement_by_variant_and_location(
     request: BulkDecrementByVariantAndLocationRequest,
@@ -86,6 +87,7 @@ def bulk_decrement_by_variant_and_location(
     tags=["Wix inventory items"],
     status_code=201,
     middlewares=[idempotent],
+    responses=documented(201, "Created"),
 )
 def create_inventory_item(request: CreateInventoryItemRequest) -> InventoryItemResponse:
     store_id = current_store()
@@ -100,6 +102,7 @@ def create_inventory_item(request: CreateInventoryItemRequest) -> InventoryItemR
     "/stores/v3/inventory-items/<inventoryItemId>",
     summary="Get an inventory item",
     tags=["Wix inventory items"],
+    responses=documented(),
 )
 def get_inventory_item(inventoryItemId: Annotated[Id, Path()]) -> InventoryItemResponse:
     item = inventory_service().get_item(current_store(), inventoryItemId)
