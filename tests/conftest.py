@@ -16,7 +16,11 @@ os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
 os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
 DEMO_STORE_ID = "639749a5cb1db88617891bf0"
 # The development keys the tests' authorizer knows: the README's key, and one covering two stores.
-TEST_API_KEYS = {"local-dev-key": [DEMO_STORE_ID], "two-stores": [DEMO_STORE_ID, "second-store"]}
+TEST_API_KEYS = {
+    "local-dev-key": [DEMO_STORE_ID],
+    "two-stores": [DEMO_STORE_ID, "second-store"],
+    "second-store-key": ["second-store"],
+}
 os.environ["STOCKROOM_API_KEYS"] = json.dumps(TEST_API_KEYS)
 
 from stockroom_local.engine import Engine, ensure_event_bus, ensure_tables, recreate_tables
