@@ -34,6 +34,7 @@ os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
 
 import stockroom.wix.routes
 from stockroom import dynamodb
+from stockroom.auth import DEFAULT_DEV_KEYS
 from stockroom.domain import AuditContext, DecrementLine, InventoryItem, ItemKey
 from stockroom.dynamodb import DynamoDBInventoryRepository
 from stockroom.rules import WritePath
@@ -525,6 +526,7 @@ def main() -> int:
         AWS_ENDPOINT_URL_DYNAMODB=engine.url, AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing"
     )
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+    os.environ.setdefault("STOCKROOM_API_KEYS", json.dumps(DEFAULT_DEV_KEYS))  # as `stockroom serve` does
     for function in template.functions.values():
         for key, value in function.environment.items():
             os.environ.setdefault(key, value)
