@@ -48,7 +48,9 @@ def test_every_cross_store_attempt_is_403_or_404_and_changes_nothing(owner: Api,
     prosperna = [{"product_id": "63e4f4fabf61b3a5047d9da4", "purchased_quantity": 1}]
     assert intruder.post(f"/v1/products/stock-quantity?store_id={DEMO_STORE_ID}", prosperna).status == 403
     assert (
-        intruder.get(f"/v1/products/stock-quantity?store_id={DEMO_STORE_ID}&product_id=63e4f4fabf61b3a5047d9da4")
+        intruder.get(
+            f"/v1/products/stock-quantity?store_id={DEMO_STORE_ID}&product_id=63e4f4fabf61b3a5047d9da4"
+        )
     ).status == 403
 
     # Within its own store, the other store's items do not exist.
