@@ -292,6 +292,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
 
 class GatewayServer(ThreadingHTTPServer):
     daemon_threads = True
+    # socketserver's default backlog is 5: a burst of clients connecting at once would be refused or reset.
+    request_queue_size = 128
 
     def __init__(self, address: tuple[str, int], gateway: Gateway, verbose: bool = True):
         self.gateway = gateway

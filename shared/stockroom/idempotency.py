@@ -13,22 +13,15 @@ import hashlib
 import os
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
-from aws_lambda_powertools.utilities.idempotency import (
-    DynamoDBPersistenceLayer,
-    IdempotencyConfig,
-    idempotent_function,
-)
-from aws_lambda_powertools.utilities.idempotency.exceptions import (
-    IdempotencyAlreadyInProgressError,
-    IdempotencyPersistenceLayerError,
-    IdempotencyValidationError,
-)
-from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
+
+if TYPE_CHECKING:  # Powertools Idempotency is imported on the first request that carries the header
+    from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
+    from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
 
 from stockroom.errors import IdempotencyKeyReused, InvalidRequest, RequestInProgress, StorageUnavailable
 
@@ -46,12 +39,14 @@ class _NotRemembered(Exception):
         self.response = response
 
 
-def _mark_replayed(response: Any, idempotent_data: DataRecord) -> Any:
+def _mark_replayed(response: Any, idempotent_data: DataRecord) -> Any:  # Powertools' response hook
     return {**response, "replayed": True}
 
 
 @functools.cache
 def _config() -> IdempotencyConfig:
+    from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
+
     return IdempotencyConfig(
         event_key_jmespath="scope",
         payload_validation_jmespath="fingerprint",
@@ -63,7 +58,10 @@ def _config() -> IdempotencyConfig:
 
 @functools.cache
 def _answer_once() -> Callable[..., dict[str, Any]]:
-    # Built on first use, not at import: the table name and endpoint come from the environment.
+    # Built on first use, not at import: a request without the header never pays for it, and the table
+    # name and endpoint come from the environment.
+    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer, idempotent_function
+
     persistence = DynamoDBPersistenceLayer(
         table_name=os.environ.get("IDEMPOTENCY_TABLE_NAME", "IdempotencyTable")
     )
@@ -101,6 +99,12 @@ def remember_by_idempotency_key(
             + b"\n"
             + (event.decoded_body or "").encode()
         ).hexdigest()
+        from aws_lambda_powertools.utilities.idempotency.exceptions import (
+            IdempotencyAlreadyInProgressError,
+            IdempotencyPersistenceLayerError,
+            IdempotencyValidationError,
+        )
+
         _config().register_lambda_context(app.lambda_context)
         try:
             stored = _answer_once()(
