@@ -9,7 +9,6 @@ ratios measured side by side, because a shared machine is noisy; nothing here is
 
 from __future__ import annotations
 
-import contextlib
 import http.client
 import json
 import multiprocessing
@@ -37,7 +36,7 @@ import stockroom.wix.routes
 from stockroom import dynamodb
 from stockroom.auth import DEFAULT_DEV_KEYS
 from stockroom.domain import AuditContext, DecrementLine, InventoryItem, ItemKey
-from stockroom.dynamodb import DynamoDBInventoryRepository, dynamodb_client
+from stockroom.dynamodb import DynamoDBInventoryRepository
 from stockroom.rules import WritePath
 from stockroom.service import InventoryService, ItemDraft
 from stockroom_local.engine import Engine, ensure_tables
@@ -198,32 +197,6 @@ class Caller:
         return elapsed, json.loads(result["body"])
 
 
-@contextlib.contextmanager
-def requests_by_thread() -> Iterator[Counter[str]]:
-    """Count the handlers' DynamoDB requests by the thread that sent them (a count, so no noise)."""
-    counts: Counter[str] = Counter()
-
-    def count(**_: Any) -> None:
-        counts[threading.current_thread().name] += 1
-
-    events = dynamodb_client().meta.events
-    events.register("before-send.dynamodb", count, unique_id="bench-by-thread")
-    try:
-        yield counts
-    finally:
-        events.unregister("before-send.dynamodb", unique_id="bench-by-thread")
-
-
-def critical_path_requests(by_thread: Counter[str]) -> int:
-    """Requests in sequence on the critical path: each line thread sends its transactions one after
-    another, all of them at once with each other; the result reads (BatchGetItem chunks, in parallel) come
-    after the last write; the handler's own thread sends what it sends before and after."""
-    lines = max((n for name, n in by_thread.items() if name.startswith("stockroom-line")), default=0)
-    reads = any(name.startswith("stockroom-read") for name in by_thread)
-    own = sum(n for name, n in by_thread.items() if not name.startswith(("stockroom-line", "stockroom-read")))
-    return lines + int(reads) + own
-
-
 def rounds(engine: RemoteEngine, call: Callable[[], float], repeats: int) -> tuple[float, float, float]:
     """(rounds, best T(0), best T(DELAY)), taken in turns. The best of each, not the median: on a shared
     machine the noise only ever adds time, and T(0) here is seconds of serialized engine work."""
@@ -272,8 +245,7 @@ def bulk_decrement_figures(caller: Caller, engine: RemoteEngine, variant_ids: li
     with handlers_through(engine.proxy_url):
         call()  # warm: client, connection pool, the store's default location
         engine.requests()
-        with requests_by_thread() as by_thread:
-            call()
+        call()
         requests = engine.requests()
         concurrent, t0, td = rounds(engine, call, repeats=5)
         # The naive baseline: the same handler and service, lines written one after another.
@@ -282,7 +254,6 @@ def bulk_decrement_figures(caller: Caller, engine: RemoteEngine, variant_ids: li
             call()
             sequential, s0, sd = rounds(engine, call, repeats=1)
 
-    critical_path = critical_path_requests(by_thread)
     per_line = sum(requests.values()) / LINES
     by_operation = ", ".join(f"{n} {op}" for op, n in sorted(requests.items()))
     return [
@@ -291,12 +262,6 @@ def bulk_decrement_figures(caller: Caller, engine: RemoteEngine, variant_ids: li
             f"{concurrent:.2f} rounds (T0 {t0 * 1000:.0f} ms, T50 {td * 1000:.0f} ms)",
             "<= 3",
             concurrent <= 3,
-        ),
-        Row(
-            "   the same, counted: DynamoDB requests in sequence",
-            f"{critical_path} (the most any one line thread sent, plus the read round)",
-            "<= 3",
-            critical_path <= 3,
         ),
         Row(
             "   naive baseline: lines one after another",
