@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import boto3
@@ -48,7 +49,8 @@ def sell(key: ItemKey, units: int, *, restrict: bool = True) -> None:
     [result] = service.decrement(
         [DecrementLine(0, key, units)],
         restrict_inventory=restrict,
-        audit=service.audit_context(f"sell-{units}", None),
+        # A request id of its own: DynamoDB refuses a transaction token reused with other parameters.
+        audit=service.audit_context(f"sell-{units}-{uuid.uuid4().hex[:8]}", None),
         return_entity=False,
     )
     assert result.success

@@ -9,7 +9,9 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from stockroom_local.engine import Engine
+from stockroom_local import engine as engine_module
+from stockroom_local.engine import Engine, recreate_tables
+from stockroom_local.template import Template
 
 TABLE = "InventoryTable"
 
@@ -117,3 +119,58 @@ def test_a_transaction_copies_what_it_names_not_the_table(
 
     assert large_table == small_table
     assert small_table < 100
+
+
+# --- ClientRequestToken, as DynamoDB honours it -----------------------------------------------------------
+
+
+def test_a_repeated_token_succeeds_again_and_changes_nothing(client: Any) -> None:
+    client.transact_write_items(TransactItems=[take("a", 2)], ClientRequestToken="token-1")
+    client.transact_write_items(TransactItems=[take("a", 2)], ClientRequestToken="token-1")
+
+    assert quantity(client, "a") == 3  # taken once
+    client.transact_write_items(TransactItems=[take("a", 2)], ClientRequestToken="token-2")
+    assert quantity(client, "a") == 1  # another token is another transaction
+
+
+def test_a_repeated_token_with_other_parameters_is_a_mismatch(client: Any) -> None:
+    client.transact_write_items(TransactItems=[take("a", 2)], ClientRequestToken="token-1")
+
+    with pytest.raises(ClientError) as refused:
+        client.transact_write_items(TransactItems=[take("a", 1)], ClientRequestToken="token-1")
+
+    assert refused.value.response["Error"]["Code"] == "IdempotentParameterMismatchException"
+    assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    assert quantity(client, "a") == 3
+
+
+def test_a_cancelled_transactions_token_is_not_remembered(client: Any) -> None:
+    with pytest.raises(ClientError):
+        client.transact_write_items(TransactItems=[take("b", 2)], ClientRequestToken="token-1")
+    client.put_item(TableName=TABLE, Item={**key("b"), "quantity": {"N": "5"}})
+
+    # Judged again, on the stock now: applied.
+    client.transact_write_items(TransactItems=[take("b", 2)], ClientRequestToken="token-1")
+    assert quantity(client, "b") == 3
+
+
+def test_a_token_is_forgotten_after_ten_minutes(client: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    now = [1000.0]
+    monkeypatch.setattr(engine_module, "_token_clock", lambda: now[0])
+    client.transact_write_items(TransactItems=[take("a", 2)], ClientRequestToken="token-1")
+    now[0] += 599
+    client.transact_write_items(TransactItems=[take("a", 2)], ClientRequestToken="token-1")
+    assert quantity(client, "a") == 3
+
+    now[0] += 2  # past DynamoDB's 10 minutes: a new transaction
+    client.transact_write_items(TransactItems=[take("a", 2)], ClientRequestToken="token-1")
+    assert quantity(client, "a") == 1
+
+
+def test_a_table_created_again_forgets_its_tokens(client: Any, template: Template) -> None:
+    client.transact_write_items(TransactItems=[take("a", 2)], ClientRequestToken="token-1")
+    recreate_tables(template)
+    client.put_item(TableName=TABLE, Item={**key("a"), "quantity": {"N": "5"}})
+
+    client.transact_write_items(TransactItems=[take("a", 2)], ClientRequestToken="token-1")
+    assert quantity(client, "a") == 3

@@ -9,8 +9,12 @@ from __future__ import annotations
 
 import copy
 import functools
+import hashlib
+import itertools
+import json
 import os
 import threading
+import time
 from collections.abc import Callable, Iterable, Mapping
 from types import TracebackType
 from typing import Any
@@ -102,6 +106,70 @@ def snapshot_items_not_tables() -> None:
     models.DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
 
 
+# How long DynamoDB remembers a successful transaction's ClientRequestToken.
+TOKEN_WINDOW_SECONDS = 600.0
+_token_clock: Callable[[], float] = time.monotonic  # tests move time on by replacing it
+
+
+def honour_client_request_tokens() -> None:
+    """Make moto's TransactWriteItems honour `ClientRequestToken`, as DynamoDB does (moto ignores it).
+
+    For TOKEN_WINDOW_SECONDS after a transaction succeeds, a repeat of its token with the same parameters
+    succeeds again and changes nothing; with other parameters it is refused with
+    IdempotentParameterMismatchException (400). A cancelled or refused transaction's token is not
+    remembered, so its repeat is judged again. Wraps the response handler (where the request's parameters
+    are); safe because the embedded engine serializes every request (SerializedApp). Tokens are remembered
+    per table (on moto's Table objects), so a table dropped and created again, as tests do, forgets them.
+    Applied process-wide when an embedded engine starts, and only once.
+    """
+    from moto.core.responses import ActionResult
+    from moto.dynamodb.exceptions import ERROR_TYPE_PREFIX, DynamodbException
+    from moto.dynamodb.responses import DynamoHandler
+
+    original = DynamoHandler.transact_write_items
+    if getattr(original, "honours_tokens", False):
+        return
+
+    class IdempotentParameterMismatch(DynamodbException):
+        def __init__(self) -> None:
+            super().__init__(
+                ERROR_TYPE_PREFIX + "IdempotentParameterMismatchException",
+                "The request uses the same client token as a previous, but non-identical request.",
+            )
+
+    @functools.wraps(original)
+    def transact_write_items(self: Any) -> Any:
+        token = self.body.get("ClientRequestToken")
+        if not token:
+            return original(self)
+        parameters = {k: v for k, v in self.body.items() if k != "ClientRequestToken"}
+        fingerprint = hashlib.sha256(json.dumps(parameters, sort_keys=True).encode()).hexdigest()
+        backend = self.dynamodb_backend
+        names = {op.get("TableName") for item in self.body.get("TransactItems", []) for op in item.values()}
+        tables = [backend.tables[name] for name in sorted(n for n in names if n in backend.tables)]
+        now = _token_clock()
+        for table in tables:
+            remembered: dict[str, tuple[str, float]] = table.__dict__.setdefault("_client_tokens", {})
+            seen = remembered.get(token)
+            if seen is not None and seen[1] > now:
+                if seen[0] != fingerprint:
+                    raise IdempotentParameterMismatch()
+                return ActionResult({"ConsumedCapacity": [], "ItemCollectionMetrics": {}})
+        result = original(self)  # a cancellation raises: its token is not remembered
+        for table in tables:
+            remembered = table.__dict__.setdefault("_client_tokens", {})
+            # Kept in the order they expire, so the expired ones come first.
+            expired = itertools.takewhile(lambda entry: entry[1][1] <= now, remembered.items())
+            for old in [t for t, _ in expired]:
+                del remembered[old]
+            remembered.pop(token, None)
+            remembered[token] = (fingerprint, now + TOKEN_WINDOW_SECONDS)
+        return result
+
+    transact_write_items.honours_tokens = True  # type: ignore[attr-defined]
+    DynamoHandler.transact_write_items = transact_write_items  # type: ignore[method-assign]
+
+
 def _restore_item(table: Any, hash_key: Any, range_key: Any, item: Any) -> None:
     """Put one item of a moto Table back as it was (None: absent), without a stream record."""
     if range_key is None:
@@ -164,6 +232,7 @@ class Engine:
             from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
             snapshot_items_not_tables()
+            honour_client_request_tokens()
             app = SerializedApp(DomainDispatcherApplication(create_backend_app))
             self._server = make_server(
                 self.host, self.port, app, threaded=True, request_handler=_QuietHandler

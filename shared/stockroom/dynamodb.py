@@ -447,10 +447,44 @@ class DynamoDBInventoryRepository:
                 ):
                     _backoff(attempt)
                     continue
+                if not reasons and isinstance(_translate(error), StorageUnavailable) and self._landed(items):
+                    return
                 raise
             except BotoCoreError as error:
+                if self._landed(items):
+                    return
                 raise StorageUnavailable(f"DynamoDB did not answer ({type(error).__name__}).") from error
+        if self._landed(items):
+            return
         raise StorageUnavailable("The item is being changed by others; nothing was applied.")
+
+    def _landed(self, items: Sequence[dict[str, Any]]) -> bool:
+        """Whether a transaction that ended in a transient failure was applied after all. An earlier attempt
+        may have been applied with its answer lost (the SDK retried a dropped connection or a timeout, and
+        its last attempt then failed), so "failed" is not yet "nothing applied". The transaction's audit
+        record (or order marker) has a key of its own request and line: a consistent read of it decides.
+        Only on this failure path, so it costs the hot path nothing; if the read fails too, the outcome is
+        unknown and reported as such."""
+        witness = next(
+            (
+                op["Put"]
+                for op in items
+                if "Put" in op
+                and op["Put"]["Item"].get("entity", {}).get("S") in ("Adjustment", "OrderMarker")
+            ),
+            None,
+        )
+        if witness is None:
+            return False
+        key = {"pk": witness["Item"]["pk"], "sk": witness["Item"]["sk"]}
+        try:
+            found = self.client.get_item(TableName=witness["TableName"], Key=key, ConsistentRead=True)
+        except (ClientError, BotoCoreError) as error:
+            raise StorageUnavailable(
+                "DynamoDB did not answer; whether the change was applied is not known (retry with the same"
+                " Idempotency-Key)."
+            ) from error
+        return "Item" in found
 
     @staticmethod
     def _decrement_operations(
