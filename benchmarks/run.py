@@ -256,16 +256,20 @@ def bulk_decrement_figures(caller: Caller, engine: RemoteEngine, variant_ids: li
 
     per_line = sum(requests.values()) / LINES
     by_operation = ", ".join(f"{n} {op}" for op, n in sorted(requests.items()))
+    # The embedded engine serves one request at a time (~10 ms each): when that queue alone (T0) is many
+    # times the injected latency, the latency hides inside it and the difference is noise, not rounds.
+    engine_bound = t0 > 10 * DELAY
     return [
         Row(
             f"1. round trips, {LINES}-line Wix bulk decrement",
-            f"{concurrent:.2f} rounds (T0 {t0 * 1000:.0f} ms, T50 {td * 1000:.0f} ms)",
+            f"{concurrent:.2f} rounds (T0 {t0 * 1000:.0f} ms, T50 {td * 1000:.0f} ms)"
+            + ("; engine-bound, inconclusive" if engine_bound else ""),
             "<= 3",
-            concurrent <= 3,
+            None if engine_bound else concurrent <= 3,
         ),
         Row(
             "   naive baseline: lines one after another",
-            f"{sequential:.1f} rounds (T0 {s0:.2f} s, T50 {sd:.2f} s); {sequential / concurrent:.0f}x more",
+            f"{sequential:.1f} rounds (T0 {s0:.2f} s, T50 {sd:.2f} s)",
             "~300",
             None,
         ),
