@@ -17,8 +17,6 @@ log = logging.getLogger(__name__)
 # The repo root holds template.yaml; the package lives in <root>/local/stockroom_local (editable install).
 DEFAULT_TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
 
-# Locally we run as `sam local --parameter-overrides` would; nothing needs overriding today.
-LOCAL_PARAMETER_OVERRIDES: dict[str, str] = {}
 
 # What Ref of a pseudo parameter gives locally (the account id is the one API Gateway docs use).
 PSEUDO_PARAMETERS = {
@@ -100,7 +98,7 @@ def load_template(
     path = Path(path or os.environ.get("STOCKROOM_TEMPLATE") or DEFAULT_TEMPLATE).resolve()
     doc = read_yaml(path)
     resources: dict[str, Any] = doc.get("Resources", {})
-    overrides = LOCAL_PARAMETER_OVERRIDES if parameter_overrides is None else parameter_overrides
+    overrides = parameter_overrides or {}
     parameters = {
         name: str(overrides.get(name, spec.get("Default", "")))
         for name, spec in doc.get("Parameters", {}).items()

@@ -3,10 +3,13 @@ decrement by id. A thin adapter, like `stockroom.wix.routes`, sharing its `curre
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from typing import Protocol, TypeVar
+
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.metrics import MetricUnit
 
-from stockroom.domain import DecrementLine, IncrementLine, LineResult
+from stockroom.domain import DecrementLine, IncrementLine, ItemKey, LineResult
 from stockroom.wiring import inventory_service
 from stockroom.wix.errors import documented
 from stockroom.wix.models import (
@@ -21,6 +24,29 @@ from stockroom.wix.routes import audit_context, current_store, idempotent, metri
 
 router = Router()
 TAGS = ["Wix inventory items"]
+
+
+class NamesItemById(Protocol):
+    @property
+    def inventoryItemId(self) -> str: ...
+
+
+ById = TypeVar("ById", bound=NamesItemById)
+Line = TypeVar("Line")
+
+
+def _by_id(
+    requested: Sequence[ById],
+    to_line: Callable[[int, ItemKey, ById], Line],
+    apply: Callable[[list[Line]], list[LineResult]],
+) -> list[LineResult]:
+    """A by-id call: one batched read of the id pointers, `apply` on the lines whose item exists, and
+    INVENTORY_ITEM_NOT_FOUND for the others; results in request order."""
+    keys, missing = inventory_service().keys_by_id(
+        current_store(), [(index, line.inventoryItemId) for index, line in enumerate(requested)]
+    )
+    lines = [to_line(index, keys[index], line) for index, line in enumerate(requested) if index in keys]
+    return sorted([*apply(lines), *missing], key=lambda r: r.index)
 
 
 def _answer(metric: str, results: list[LineResult]) -> BulkInventoryItemsResponse:
@@ -95,18 +121,14 @@ def bulk_increment_by_variant_and_location(
 )
 def bulk_increment(request: BulkIncrementRequest) -> BulkInventoryItemsResponse:
     service = inventory_service()
-    keys, missing = service.keys_by_id(
-        current_store(), [(index, line.inventoryItemId) for index, line in enumerate(request.incrementData)]
+    results = _by_id(
+        request.incrementData,
+        lambda index, key, line: IncrementLine(index, key, line.incrementBy),
+        lambda lines: service.increment(
+            lines, audit=audit_context(request.reason), return_entity=request.returnEntity
+        ),
     )
-    lines = [
-        IncrementLine(index, keys[index], line.incrementBy)
-        for index, line in enumerate(request.incrementData)
-        if index in keys
-    ]
-    results = service.increment(
-        lines, audit=audit_context(request.reason), return_entity=request.returnEntity
-    )
-    return _answer("IncrementLines", sorted([*results, *missing], key=lambda r: r.index))
+    return _answer("IncrementLines", results)
 
 
 @router.post(
@@ -119,18 +141,14 @@ def bulk_increment(request: BulkIncrementRequest) -> BulkInventoryItemsResponse:
 def bulk_decrement(request: BulkDecrementRequest) -> BulkInventoryItemsResponse:
     # The same rules and engine as by variant and location: ids become keys, then the same decrement.
     service = inventory_service()
-    keys, missing = service.keys_by_id(
-        current_store(), [(index, line.inventoryItemId) for index, line in enumerate(request.decrementData)]
+    results = _by_id(
+        request.decrementData,
+        lambda index, key, line: DecrementLine(index, key, line.decrementBy, line.preorderRequest),
+        lambda lines: service.decrement(
+            lines,
+            restrict_inventory=request.restrictInventory,
+            audit=audit_context(request.reason),
+            return_entity=request.returnEntity,
+        ),
     )
-    lines = [
-        DecrementLine(index, keys[index], line.decrementBy, line.preorderRequest)
-        for index, line in enumerate(request.decrementData)
-        if index in keys
-    ]
-    results = service.decrement(
-        lines,
-        restrict_inventory=request.restrictInventory,
-        audit=audit_context(request.reason),
-        return_entity=request.returnEntity,
-    )
-    return _answer("DecrementLines", sorted([*results, *missing], key=lambda r: r.index))
+    return _answer("DecrementLines", results)
