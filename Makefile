@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: serve test lint typecheck template pytest bench clean
+.PHONY: serve test test-unit lint typecheck template pytest bench clean
 
 # The stamp is newer than pyproject.toml once its dependencies are installed; editing it reinstalls.
 $(VENV)/.installed: pyproject.toml
@@ -27,14 +27,20 @@ lint: $(VENV)
 
 # Every function has an app.py: explicit package bases name them functions.<name>.app, not all `app`.
 typecheck: $(VENV)
-	MYPYPATH=shared:local $(BIN)/mypy --explicit-package-bases shared local functions
+	MYPYPATH=shared:local $(BIN)/mypy --explicit-package-bases shared local functions benchmarks
+
+# The fast tier: the core on the in-memory repository, no AWS SDK, no moto (seconds).
+test-unit: $(VENV)
+	$(BIN)/pytest tests/unit -q
 
 template: $(VENV)
 	$(BIN)/sam validate --region us-east-1
 	$(BIN)/cfn-lint template.yaml
 
+# The unit tier first: a broken rule fails in seconds, before the engine starts.
 pytest: $(VENV)
-	$(BIN)/pytest
+	$(BIN)/pytest tests/unit -q
+	$(BIN)/pytest tests/adapters tests/api tests/local_runtime
 
 bench: $(VENV)
 	@if [ -f benchmarks/run.py ]; then $(BIN)/python benchmarks/run.py; else echo "no benchmarks/run.py yet"; fi

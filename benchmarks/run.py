@@ -27,18 +27,17 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from multiprocessing.connection import Connection
 from typing import Any
-from unittest import mock
 
 # Before the handlers load: no EMF metrics printed on stdout between the table's lines.
 os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
 
-import stockroom.wix.routes
-from stockroom import dynamodb
-from stockroom.auth import DEFAULT_DEV_KEYS
-from stockroom.domain import AuditContext, DecrementLine, InventoryItem, ItemKey
-from stockroom.dynamodb import DynamoDBInventoryRepository
-from stockroom.rules import WritePath
-from stockroom.service import InventoryService, ItemDraft
+from stockroom import wiring
+from stockroom.adapters.dynamodb.client import reset_client
+from stockroom.adapters.dynamodb.inventory import DynamoDBInventoryRepository
+from stockroom.adapters.memory import InMemoryInventoryRepository
+from stockroom.core.api_keys import DEFAULT_DEV_KEYS
+from stockroom.core.domain import ItemDraft, ItemKey
+from stockroom.core.service import InventoryService
 from stockroom_local.engine import Engine, ensure_tables
 from stockroom_local.gateway import Gateway, make_server
 from stockroom_local.invoke import invoke
@@ -162,12 +161,12 @@ def handlers_through(endpoint: str) -> Iterator[None]:
     """Point the handlers' (module-scope) DynamoDB client at `endpoint` for the duration."""
     saved = os.environ["AWS_ENDPOINT_URL_DYNAMODB"]
     os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = endpoint
-    dynamodb.reset_client()
+    reset_client()
     try:
         yield
     finally:
         os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = saved
-        dynamodb.reset_client()
+        reset_client()
 
 
 # --- calling the handler in process ------------------------------------------------------------------------
@@ -255,10 +254,12 @@ def bulk_decrement_figures(caller: Caller, engine: RemoteEngine, variant_ids: li
         concurrent, t0, td = rounds(engine, call, repeats=5)
         long_rounds, long_t0, long_td = rounds(engine, call, repeats=2, delay=LONG_DELAY)
         # The naive baseline: the same handler and service, lines written one after another.
-        one_by_one = InventoryService(DynamoDBInventoryRepository(), executor=ThreadPoolExecutor(1))
-        with mock.patch.object(stockroom.wix.routes, "inventory_service", lambda: one_by_one):
+        wiring.provide(InventoryService(DynamoDBInventoryRepository(), max_parallel_writes=1))
+        try:
             call()
             sequential, s0, sd = rounds(engine, call, repeats=1)
+        finally:
+            wiring.provide(None)
 
     per_line = sum(requests.values()) / LINES
     by_operation = ", ".join(f"{n} {op}" for op, n in sorted(requests.items()))
@@ -377,44 +378,17 @@ def handler_init_figures(template: Template, runs: int = 7) -> list[Row]:
     return rows
 
 
-class NoStorage:
-    """A repository that applies every line and stores nothing: what remains is the handler's own work."""
-
-    def default_location(self, store_id: str) -> str | None:
-        return DEMO_DEFAULT_LOCATION_ID
-
-    def decrement(
-        self,
-        line: DecrementLine,
-        path: WritePath,
-        *,
-        restrict_inventory: bool,
-        audit: AuditContext,
-        attempt: int = 0,
-    ) -> None:
-        return None
-
-    def get_items(self, keys: Iterable[ItemKey]) -> dict[ItemKey, InventoryItem]:
-        return {
-            k: InventoryItem(
-                id=k.variant_id, store_id=k.store_id, variant_id=k.variant_id, location_id=k.location_id,
-                product_id=k.variant_id, track_quantity=True, quantity=7, revision=2,
-            )
-            for k in keys
-        }  # fmt: skip
-
-    def get_item(self, store_id: str, item_id: str) -> InventoryItem | None:
-        raise NotImplementedError
-
-    def create_item(self, item: InventoryItem, audit: AuditContext) -> None:
-        raise NotImplementedError
-
-
 def cpu_per_line_figure(caller: Caller, variant_ids: list[str], runs: int = 15) -> list[Row]:
     body = wix_decrement(variant_ids)
-    service = InventoryService(NoStorage())
+    # The in-memory repository: the rules and the service run for real, only storage is left out.
+    repository = InMemoryInventoryRepository()
+    repository.put_store(DEMO_STORE_ID, DEMO_DEFAULT_LOCATION_ID)
+    service = InventoryService(repository)
+    drafts = [ItemDraft(variant_id=v, item_id=v, quantity=runs + 2) for v in variant_ids]
+    service.create_items(DEMO_STORE_ID, drafts, service.audit_context("bench-seed", None), False)
     cpu = []
-    with mock.patch.object(stockroom.wix.routes, "inventory_service", lambda: service):
+    wiring.provide(service)
+    try:
         for i in range(runs + 2):
             function_id, event = caller.event("POST", DECREMENT_PATH, body)
             start = time.process_time()  # every thread of the process: the line pool's too
@@ -422,10 +396,12 @@ def cpu_per_line_figure(caller: Caller, variant_ids: list[str], runs: int = 15) 
             if i >= 2:  # the first calls warm caches
                 cpu.append(time.process_time() - start)
             assert result["statusCode"] == 200, result
+    finally:
+        wiring.provide(None)
     per_line = statistics.median(cpu) / LINES * 1e6
     return [
         Row(
-            "4. handler CPU per line (stubbed storage)",
+            "4. handler CPU per line (in-memory storage)",
             f"{per_line:.0f} µs/line ({LINES} lines, returnEntity: validation, rules, serialization)",
             "report",
             None,
@@ -467,14 +443,8 @@ def hot_item_figure(template: Template, units: int = 900, calls: int = 1000, thr
     elapsed = time.perf_counter() - start
     server.shutdown()
     server.server_close()
-    final = dynamodb.item_from_attributes(
-        dynamodb.dynamodb_client().get_item(
-            TableName=dynamodb.table_name(),
-            Key={"pk": {"S": dynamodb.item_pk(ItemKey(DEMO_STORE_ID, "bench-hot", DEMO_DEFAULT_LOCATION_ID))},
-                 "sk": {"S": dynamodb.ITEM_SK}},
-            ConsistentRead=True,
-        )["Item"]
-    ).quantity  # fmt: skip
+    hot = ItemKey(DEMO_STORE_ID, "bench-hot", DEMO_DEFAULT_LOCATION_ID)
+    final = wiring.inventory_service().get_items([hot])[hot].quantity
     applied = outcomes["applied"]
     oversold = max(0, applied - units) + max(0, -(final or 0))
     ok = applied == units and final == 0 and oversold == 0

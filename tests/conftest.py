@@ -1,4 +1,8 @@
-"""Shared fixtures: one embedded DynamoDB engine (moto over real HTTP) for the whole session."""
+"""Shared fixtures: one embedded DynamoDB engine (moto over real HTTP) for the whole session.
+
+The local runtime (and so boto3 and moto) is imported inside the fixtures, never at the top: the unit tier
+(tests/unit) shares this file and must run without them.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +10,8 @@ import json
 import os
 import uuid
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import boto3
 import pytest
 
 # Before any handler is imported: no X-Ray daemon here, and no EMF metrics on stdout.
@@ -23,16 +26,19 @@ TEST_API_KEYS = {
 }
 os.environ["STOCKROOM_API_KEYS"] = json.dumps(TEST_API_KEYS)
 
-from stockroom_local.engine import Engine, ensure_event_bus, ensure_tables, recreate_tables
-from stockroom_local.gateway import GatewayServer, make_server
-from stockroom_local.invoke import ExecutionEnvironments, invoke
-from stockroom_local.template import Template, load_template
+if TYPE_CHECKING:
+    from stockroom_local.engine import Engine
+    from stockroom_local.gateway import GatewayServer
+    from stockroom_local.invoke import ExecutionEnvironments
+    from stockroom_local.template import Template
 
 InvokeFunction = Callable[[str, Any], Any]
 
 
 @pytest.fixture(scope="session")
 def template() -> Template:
+    from stockroom_local.template import load_template
+
     return load_template()
 
 
@@ -40,6 +46,8 @@ def template() -> Template:
 def local_engine(template: Template) -> Iterator[Engine]:
     """The embedded engine (never an external endpoint, whatever the environment says), tables and event bus
     created, and the functions' template environment (TABLE_NAME, POWERTOOLS_*...) in os.environ."""
+    from stockroom_local.engine import Engine, ensure_event_bus, ensure_tables
+
     for function in template.functions.values():
         for key, value in function.environment.items():
             os.environ.setdefault(key, value)
@@ -52,6 +60,8 @@ def local_engine(template: Template) -> Iterator[Engine]:
 @pytest.fixture
 def clean_tables(local_engine: Engine, template: Template) -> Engine:
     """Empty tables for this test (dropped and created again: a few ms on moto)."""
+    from stockroom_local.engine import recreate_tables
+
     recreate_tables(template)
     return local_engine
 
@@ -68,6 +78,8 @@ def seeded(clean_tables: Engine) -> Engine:
 @pytest.fixture(scope="session")
 def gateway(local_engine: Engine, template: Template) -> Iterator[GatewayServer]:
     """`stockroom serve` on a free port in a background thread, handlers in worker processes."""
+    from stockroom_local.gateway import make_server
+
     httpd = make_server(template, port=0, verbose=False)
     thread = httpd.start_background()
     yield httpd
@@ -92,6 +104,7 @@ def environments(gateway: GatewayServer) -> ExecutionEnvironments:
 @pytest.fixture
 def invoke_function(local_engine: Engine, template: Template) -> InvokeFunction:
     """invoke_function(logical_id, event): run a function's handler as `stockroom invoke` does."""
+    from stockroom_local.invoke import invoke
 
     def _invoke(logical_id: str, event: Any) -> Any:
         return invoke(logical_id, event, template)
@@ -106,6 +119,8 @@ PublishedEvents = Callable[[], list[tuple[str, dict[str, Any]]]]
 def published_events(local_engine: Engine, template: Template) -> Iterator[PublishedEvents]:
     """What Stockroom publishes on its bus from now on, as a subscriber sees it: an EventBridge rule on the
     bus targets a queue of this test; the fixture's value drains it into [(detail-type, detail)]."""
+    import boto3
+
     events = boto3.client("events")
     sqs = boto3.client("sqs")
     bus = template.parameters["EventBusName"]

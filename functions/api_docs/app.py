@@ -15,8 +15,8 @@ from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn,
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from stockroom.prosperna import routes as prosperna_routes
-from stockroom.wix import bulk_routes, list_routes, routes
+from stockroom.dialects.prosperna import routes as prosperna_routes
+from stockroom.dialects.wix import bulk_routes, list_routes, routes
 
 logger = Logger()
 

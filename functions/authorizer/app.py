@@ -12,7 +12,9 @@ from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event i
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from stockroom.auth import STORES_CONTEXT_KEY, stores_for_key
+from stockroom.core.api_keys import stores_for_key
+from stockroom.http.auth import STORES_CONTEXT_KEY
+from stockroom.wiring import api_key_store
 
 logger = Logger()
 
@@ -20,7 +22,8 @@ logger = Logger()
 @logger.inject_lambda_context
 @event_source(data_class=APIGatewayAuthorizerRequestEvent)
 def lambda_handler(event: APIGatewayAuthorizerRequestEvent, context: LambdaContext) -> dict[str, Any]:
-    stores = stores_for_key(event.headers.get("Authorization") or event.headers.get("authorization"))
+    header = event.headers.get("Authorization") or event.headers.get("authorization")
+    stores = stores_for_key(header, api_key_store)  # the key store is built only for a minted key
     if stores is None:
         logger.info("rejected an unknown or missing API key")  # never log the key itself
         raise Exception("Unauthorized")  # API Gateway's contract for a 401

@@ -9,8 +9,9 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from stockroom.json_body import strict_json_deserializer
-from stockroom.prosperna.routes import router
+from stockroom.dialects.prosperna.errors import register_error_handlers
+from stockroom.dialects.prosperna.routes import router
+from stockroom.http.json_body import strict_json_deserializer
 from stockroom.tracing import capture_lambda_handler
 
 logger = Logger()
@@ -21,6 +22,7 @@ app = APIGatewayRestResolver(
     enable_validation=True, json_body_deserializer=strict_json_deserializer(list, "array")
 )
 app.include_router(router)
+register_error_handlers(app)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

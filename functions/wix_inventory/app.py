@@ -9,9 +9,10 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from stockroom.json_body import strict_json_deserializer
+from stockroom.dialects.wix import bulk_routes, list_routes, routes
+from stockroom.dialects.wix.errors import register_error_handlers
+from stockroom.http.json_body import strict_json_deserializer
 from stockroom.tracing import capture_lambda_handler
-from stockroom.wix import bulk_routes, list_routes, routes
 
 logger = Logger()
 metrics = Metrics()
@@ -22,6 +23,7 @@ app = APIGatewayRestResolver(
 app.include_router(routes.router)
 app.include_router(bulk_routes.router)
 app.include_router(list_routes.router)
+register_error_handlers(app)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

@@ -14,9 +14,9 @@ import os
 import sys
 from pathlib import Path
 
-from stockroom.auth import DEFAULT_DEV_KEYS, hash_key, mint_key, printable_prefix
-from stockroom.dynamodb import DynamoDBApiKeyStore
-from stockroom.service import utc_now
+from stockroom.adapters.dynamodb.api_keys import DynamoDBApiKeyStore
+from stockroom.core.api_keys import DEFAULT_DEV_KEYS, hash_key, mint_key, printable_prefix
+from stockroom.core.service import utc_now
 from stockroom_local.engine import Engine, ensure_event_bus, ensure_tables
 from stockroom_local.gateway import make_server
 from stockroom_local.invoke import invoke

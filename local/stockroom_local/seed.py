@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import contextlib
 
-from stockroom.domain import PreorderSettings
-from stockroom.dynamodb import DynamoDBInventoryRepository
-from stockroom.errors import ItemAlreadyExists
-from stockroom.service import InventoryService, ItemDraft
+from stockroom.adapters.dynamodb.inventory import DynamoDBInventoryRepository
+from stockroom.core.domain import ItemDraft, PreorderSettings
+from stockroom.core.errors import ItemAlreadyExists
+from stockroom.core.service import InventoryService
 
 DEMO_STORE_ID = "639749a5cb1db88617891bf0"
 DEMO_DEFAULT_LOCATION_ID = "b6e63540-242c-462a-ac6c-b1e449e0c194"

@@ -1,13 +1,34 @@
-"""The objects a warm Lambda keeps between invocations, built once on first use."""
+"""The composition root: which adapter serves which port, built once on first use and kept by a warm
+Lambda between invocations. The only module above the core that names concrete adapters."""
 
 from __future__ import annotations
 
 import functools
 
-from stockroom.dynamodb import DynamoDBInventoryRepository
-from stockroom.service import InventoryService
+from stockroom.adapters.dynamodb.api_keys import DynamoDBApiKeyStore
+from stockroom.adapters.dynamodb.client import MAX_POOL_CONNECTIONS
+from stockroom.adapters.dynamodb.inventory import DynamoDBInventoryRepository
+from stockroom.core.ports import ApiKeyStore
+from stockroom.core.service import InventoryService
+
+_service: InventoryService | None = None
+
+
+def inventory_service() -> InventoryService:
+    global _service
+    if _service is None:
+        # As many lines in flight as the client has connections: more would queue inside the SDK.
+        _service = InventoryService(DynamoDBInventoryRepository(), max_parallel_writes=MAX_POOL_CONNECTIONS)
+    return _service
+
+
+def provide(service: InventoryService | None) -> None:
+    """Serve `service` from now on (a benchmark on the in-memory repository, or a naive baseline); None
+    goes back to DynamoDB."""
+    global _service
+    _service = service
 
 
 @functools.cache
-def inventory_service() -> InventoryService:
-    return InventoryService(DynamoDBInventoryRepository())
+def api_key_store() -> ApiKeyStore:
+    return DynamoDBApiKeyStore()

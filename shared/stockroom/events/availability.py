@@ -17,10 +17,10 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from stockroom.domain import InventoryItem
-from stockroom.dynamodb import is_item_attributes, item_from_attributes
-from stockroom.events.bus import publish
-from stockroom.rules import Crossing, availability_crossings, low_stock_threshold
+from stockroom.adapters.dynamodb.codec import is_item_attributes, item_from_attributes
+from stockroom.adapters.eventbridge import publish
+from stockroom.core.domain import InventoryItem
+from stockroom.core.rules import Crossing, availability_crossings, low_stock_threshold
 
 logger = Logger(child=True)
 

@@ -23,13 +23,13 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError
 
-from stockroom.domain import DecrementLine, InventoryItem, ItemKey, LineResult
-from stockroom.errors import InvalidRequest
-from stockroom.events.bus import publish
-from stockroom.fields import Id, Units
-from stockroom.json_body import strict_json_deserializer
-from stockroom.repository import OrderMarker
-from stockroom.service import max_order_items
+from stockroom.adapters.eventbridge import publish
+from stockroom.core.domain import DecrementLine, InventoryItem, ItemKey, LineResult
+from stockroom.core.errors import InvalidRequest
+from stockroom.core.ports import OrderMarker
+from stockroom.core.stock import max_order_items
+from stockroom.http.fields import Id, Units
+from stockroom.http.json_body import strict_json_deserializer
 from stockroom.wiring import inventory_service
 
 logger = Logger(child=True)

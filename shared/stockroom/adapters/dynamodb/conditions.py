@@ -1,0 +1,138 @@
+"""The write operations and their conditions: each condition is exactly the rule of SPEC §2 that chose its
+path (read this beside `stockroom.core.rules`; tests/adapters/test_conditions.py proves they agree)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from stockroom.adapters.dynamodb.codec import item_to_attributes, n
+from stockroom.adapters.dynamodb.layout import AttributeMap, item_key_attrs, table_name
+from stockroom.core.domain import AdjustmentKind, DecrementLine, IncrementLine, InventoryItem, ItemKey
+from stockroom.core.rules import WritePath
+
+# Attributes an update may change; the rest of an item (keys, ids, product, dates of creation) never does.
+_UPDATABLE = (
+    "trackQuantity",
+    "quantity",
+    "inStock",
+    "preorderEnabled",
+    "preorderMessage",
+    "preorderLimit",
+    "preorderRemaining",
+    "revision",
+    "updatedDate",
+)
+
+
+def update_write(after: InventoryItem) -> tuple[str, AttributeMap, dict[str, str]]:
+    """(update, values, names) that make the stored item `after`: SET what it has, REMOVE what it has not
+    (so a switch of tracking method leaves no stale count, and a removed limit no stale remainder)."""
+    attrs = item_to_attributes(after)
+    names = {f"#{name}": name for name in _UPDATABLE}
+    sets = [f"#{name} = :{name}" for name in _UPDATABLE if name in attrs]
+    removes = [f"#{name}" for name in _UPDATABLE if name not in attrs]
+    update = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
+    return update, {f":{name}": attrs[name] for name in _UPDATABLE if name in attrs}, names
+
+
+# Rule 3's "available for preorder": sold out, preorder open, and (no limit, or some of it left).
+_PREORDER_AVAILABLE = (
+    "(quantity <= :zero AND preorderEnabled = :true"
+    " AND (attribute_not_exists(preorderRemaining) OR preorderRemaining > :zero))"
+)
+
+
+def decrement_write(
+    line: DecrementLine, path: WritePath, restrict_inventory: bool, now: str
+) -> tuple[str, str, AttributeMap, AdjustmentKind]:
+    """(condition, update, values, kind) of one path."""
+    values: AttributeMap = {
+        ":n": n(line.quantity),
+        ":true": {"BOOL": True},
+        ":one": n(1),
+        ":now": {"S": now},
+    }
+    touch = "revision = revision + :one, updatedDate = :now"
+    if path is WritePath.STOCK:
+        # Rule 2 (tracked), then rule 4; a preorder request only reaches rule 4 when rule 3 does not apply.
+        conditions = ["attribute_exists(pk)", "trackQuantity = :true"]
+        if restrict_inventory:
+            conditions.append("quantity >= :n")
+        if line.preorder_request:
+            conditions.append(f"NOT {_PREORDER_AVAILABLE}")
+            values[":zero"] = n(0)
+        return (
+            " AND ".join(conditions),
+            f"SET quantity = quantity - :n, {touch}",
+            values,
+            AdjustmentKind.DECREMENT,
+        )
+    if not line.preorder_request:
+        raise ValueError("only a line with preorderRequest may take a preorder path (rule 3)")
+    values[":zero"] = n(0)
+    sold_out_and_open = "trackQuantity = :true AND quantity <= :zero AND preorderEnabled = :true"
+    if path is WritePath.PREORDER_WITHIN_LIMIT:
+        # Rule 3 with a limit: counter + n <= limit, i.e. remaining >= n (which also makes it available).
+        return (
+            f"{sold_out_and_open} AND preorderRemaining >= :n",
+            "SET preorderCounter = preorderCounter + :n,"
+            f" preorderRemaining = preorderRemaining - :n, {touch}",
+            values,
+            AdjustmentKind.PREORDER,
+        )
+    return (
+        f"{sold_out_and_open} AND attribute_not_exists(preorderRemaining)",
+        f"SET preorderCounter = preorderCounter + :n, {touch}",
+        values,
+        AdjustmentKind.PREORDER,
+    )
+
+
+def audited_update(key: ItemKey, update: dict[str, Any], adjustment: dict[str, Any]) -> list[dict[str, Any]]:
+    """An item's conditional update and the put of its audit record: the operations of one change."""
+    return [
+        {
+            "Update": {
+                "TableName": table_name(),
+                "Key": item_key_attrs(key),
+                # On failure DynamoDB hands back the item it judged: no read to explain a refusal.
+                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+                **update,
+            }
+        },
+        adjustment,
+    ]
+
+
+def increment_write(line: IncrementLine, now: str) -> dict[str, Any]:
+    """Rules 1 and 2: the item exists and counts; nothing else can refuse an increment."""
+    return {
+        "ConditionExpression": "attribute_exists(pk) AND trackQuantity = :true",
+        "UpdateExpression": "SET quantity = quantity + :n, revision = revision + :one, updatedDate = :now",
+        "ExpressionAttributeValues": {
+            ":n": n(line.quantity),
+            ":true": {"BOOL": True},
+            ":one": n(1),
+            ":now": {"S": now},
+        },
+    }
+
+
+def untracked_check(key: ItemKey) -> dict[str, Any]:
+    """SPEC §4: an untracked item is accepted and left unchanged, as long as it stays untracked."""
+    return {
+        "ConditionCheck": {
+            "TableName": table_name(),
+            "Key": item_key_attrs(key),
+            "ConditionExpression": "attribute_exists(pk) AND trackQuantity = :false",
+            "ExpressionAttributeValues": {":false": {"BOOL": False}},
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+        }
+    }
+
+
+def put_new(item: AttributeMap) -> dict[str, Any]:
+    """A put that never overwrites: a taken key is refused by condition."""
+    return {
+        "Put": {"TableName": table_name(), "Item": item, "ConditionExpression": "attribute_not_exists(pk)"}
+    }

@@ -1,0 +1,87 @@
+"""The table's layout: every record's keys, and the ByStore index.
+
+Single-table layout (table `TABLE_NAME`, keys `pk`/`sk`):
+
+| record            | pk                                             | sk                                  |
+|-------------------|------------------------------------------------|-------------------------------------|
+| inventory item    | `STORE#<store>#VARIANT#<variant>#LOC#<loc>`    | `ITEM`                              |
+| item-id pointer   | `STORE#<store>#ID#<itemId>`                    | `ITEM_ID`                           |
+| adjustment (audit)| same pk as its item                            | `ADJ#<createdDate>#<requestId>#<n>` |
+| store settings    | `STORE#<store>`                                | `STORE`                             |
+| order marker      | `STORE#<store>#ORDER#<orderId>`                | `ORDER`                             |
+| API key           | `APIKEY#<sha256 of the key>`                   | `APIKEY`                            |
+| API key prefix    | `APIKEYPREFIX#<printable prefix>`              | `APIKEY`                            |
+
+The item is keyed by (store, variant, location) because that is what both dialects name on the hot path:
+a decrement is then a blind conditional write, with no read before it. The id pointer serves the calls
+that name an item by id.
+
+Index `ByStore` (sparse: only items carry its keys) lists a store's items for the query call:
+`byStorePk = STORE#<store>`, `byStoreSk = <product>#<variant>#<location>`. Ids never contain `#`, so
+`<product>#` and `<product>#<variant>#` are exact prefixes. Availability is derived, never stored, so it
+is filtered in Python with `InventoryItem.availability_status` itself and can never disagree with a GET.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from stockroom.core.domain import ItemKey
+
+AttributeMap = dict[str, Any]
+BY_STORE_INDEX = "ByStore"
+
+
+def table_name() -> str:
+    return os.environ.get("TABLE_NAME", "InventoryTable")
+
+
+def item_pk(key: ItemKey) -> str:
+    return f"STORE#{key.store_id}#VARIANT#{key.variant_id}#LOC#{key.location_id}"
+
+
+def item_id_pk(store_id: str, item_id: str) -> str:
+    return f"STORE#{store_id}#ID#{item_id}"
+
+
+def store_pk(store_id: str) -> str:
+    return f"STORE#{store_id}"
+
+
+def api_key_pk(key_hash: str) -> str:
+    return f"APIKEY#{key_hash}"
+
+
+def api_key_prefix_pk(prefix: str) -> str:
+    return f"APIKEYPREFIX#{prefix}"
+
+
+def order_pk(store_id: str, order_id: str) -> str:
+    return f"STORE#{store_id}#ORDER#{order_id}"
+
+
+ITEM_SK = "ITEM"
+ITEM_ID_SK = "ITEM_ID"
+STORE_SK = "STORE"
+ORDER_SK = "ORDER"
+API_KEY_SK = "APIKEY"
+
+
+def item_key_attrs(key: ItemKey) -> AttributeMap:
+    return {"pk": {"S": item_pk(key)}, "sk": {"S": ITEM_SK}}
+
+
+def by_store_sk(product_id: str, variant_id: str, location_id: str) -> str:
+    return f"{product_id}#{variant_id}#{location_id}"
+
+
+def by_store_start_key(store_id: str, position: tuple[str, str, str]) -> AttributeMap:
+    """The index key of the item at `position` (product, variant, location): rebuilt from the position
+    alone, so a cursor can never point a query at another store's partition."""
+    _, variant_id, location_id = position
+    return {
+        **item_key_attrs(ItemKey(store_id, variant_id, location_id)),
+        "byStorePk": {"S": store_pk(store_id)},
+        "byStoreSk": {"S": by_store_sk(*position)},
+    }

@@ -1,0 +1,269 @@
+"""Domain model: the inventory item and the outcome of a line, independent of any API dialect or storage."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Final
+
+# Ids become parts of storage keys: a closed alphabet keeps out "#" (the separator) and control characters.
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"
+
+
+class AvailabilityStatus(enum.StrEnum):
+    IN_STOCK = "IN_STOCK"
+    OUT_OF_STOCK = "OUT_OF_STOCK"
+    PREORDER = "PREORDER"
+
+
+class LineErrorCode(enum.StrEnum):
+    INVENTORY_ITEM_NOT_FOUND = "INVENTORY_ITEM_NOT_FOUND"
+    TRACK_QUANTITY_DISABLED = "TRACK_QUANTITY_DISABLED"
+    INSUFFICIENT_INVENTORY = "INSUFFICIENT_INVENTORY"
+    PREORDER_LIMIT_EXCEEDED = "PREORDER_LIMIT_EXCEEDED"
+    ALREADY_EXISTS = "ALREADY_EXISTS"
+    # Optimistic concurrency: the caller's revision is not the item's any more.
+    REVISION_MISMATCH = "REVISION_MISMATCH"
+    # The storage stayed busy (throttled, conflicting, timing out) past our retries: nothing was applied.
+    TEMPORARILY_UNAVAILABLE = "TEMPORARILY_UNAVAILABLE"
+
+
+class AdjustmentKind(enum.StrEnum):
+    CREATE = "CREATE"
+    UPDATE = "UPDATE"
+    INCREMENT = "INCREMENT"
+    DECREMENT = "DECREMENT"
+    PREORDER = "PREORDER"
+
+
+@dataclass(frozen=True, slots=True)
+class ItemKey:
+    """What identifies an item without a read: one item per (store, variant, location)."""
+
+    store_id: str
+    variant_id: str
+    location_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class PreorderSettings:
+    enabled: bool = False
+    message: str | None = None
+    limit: int | None = None
+    counter: int = 0
+
+    @property
+    def remaining(self) -> int | None:
+        """Units that may still be preordered; None when there is no limit."""
+        return None if self.limit is None else self.limit - self.counter
+
+
+@dataclass(frozen=True, slots=True)
+class InventoryItem:
+    id: str
+    store_id: str
+    variant_id: str
+    location_id: str
+    product_id: str
+    track_quantity: bool
+    quantity: int | None = None  # kept only when track_quantity
+    in_stock: bool | None = None  # kept only when not track_quantity
+    preorder: PreorderSettings = field(default_factory=PreorderSettings)
+    revision: int = 1
+    created_date: str = ""
+    updated_date: str = ""
+    product_name: str | None = None
+    category_ids: tuple[str, ...] = ()
+    low_stock_threshold: int | None = None
+
+    @property
+    def key(self) -> ItemKey:
+        return ItemKey(self.store_id, self.variant_id, self.location_id)
+
+    @property
+    def availability_status(self) -> AvailabilityStatus:
+        """Derived (SPEC §1), never stored, so it can never disagree with the counts."""
+        if self.track_quantity:
+            if (self.quantity or 0) > 0:
+                return AvailabilityStatus.IN_STOCK
+            remaining = self.preorder.remaining
+            if self.preorder.enabled and (remaining is None or remaining > 0):
+                return AvailabilityStatus.PREORDER
+            return AvailabilityStatus.OUT_OF_STOCK
+        if self.in_stock:
+            return AvailabilityStatus.IN_STOCK
+        if self.preorder.enabled:
+            return AvailabilityStatus.PREORDER
+        return AvailabilityStatus.OUT_OF_STOCK
+
+
+@dataclass(frozen=True, slots=True)
+class DecrementLine:
+    """One line of a decrement request, its item already resolved to a key."""
+
+    index: int
+    key: ItemKey
+    quantity: int
+    preorder_request: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class DecrementById:
+    """One line of a decrement that names its item by id (resolved to a key by the service)."""
+
+    index: int
+    item_id: str
+    quantity: int
+    preorder_request: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class IncrementById:
+    """One line of an increment that names its item by id."""
+
+    index: int
+    item_id: str
+    quantity: int
+
+
+@dataclass(frozen=True, slots=True)
+class IncrementLine:
+    """One line of an increment request, its item already resolved to a key."""
+
+    index: int
+    key: ItemKey
+    quantity: int
+
+
+class Keep(enum.Enum):
+    """An update's "leave this field as it is", where None means "remove it"."""
+
+    KEEP = "KEEP"
+
+
+KEEP: Final = Keep.KEEP
+
+
+@dataclass(frozen=True, slots=True)
+class ItemChanges:
+    """What an update sets; None for quantity/in_stock/enabled means unchanged (they cannot be removed)."""
+
+    quantity: int | None = None  # switches the item to tracking quantity
+    in_stock: bool | None = None  # switches the item to not tracking quantity
+    preorder_enabled: bool | None = None
+    preorder_message: str | Keep | None = KEEP
+    preorder_limit: int | Keep | None = KEEP
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateLine:
+    """One item of a bulk update: the caller's expected revision and the changes."""
+
+    index: int
+    item_id: str
+    revision: int
+    changes: ItemChanges
+
+
+@dataclass(frozen=True, slots=True)
+class ItemQuery:
+    """A query's filter: each set is "any of these" (None: any value at all)."""
+
+    product_ids: frozenset[str] | None = None
+    variant_ids: frozenset[str] | None = None
+    location_ids: frozenset[str] | None = None
+    statuses: frozenset[AvailabilityStatus] | None = None
+
+    def matches(self, item: InventoryItem) -> bool:
+        return all(
+            allowed is None or value in allowed
+            for allowed, value in (
+                (self.product_ids, item.product_id),
+                (self.variant_ids, item.variant_id),
+                (self.location_ids, item.location_id),
+                (self.statuses, item.availability_status),
+            )
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Adjustment:
+    """One audit record: an applied change of an item."""
+
+    kind: AdjustmentKind
+    delta: int | None  # None where no count changed meaningfully (a switch of tracking method)
+    quantity_after: int | None  # None where the write did not know it (a relative change)
+    reason: str
+    request_id: str
+    created_date: str
+
+
+@dataclass(frozen=True, slots=True)
+class LineError:
+    code: LineErrorCode
+    description: str
+    data: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class LineResult:
+    """The answer for one line: applied (with how) or failed (with why). Never both."""
+
+    index: int
+    item_id: str | None
+    kind: AdjustmentKind | None = None
+    error: LineError | None = None
+    item: InventoryItem | None = None
+
+    @property
+    def success(self) -> bool:
+        return self.error is None
+
+
+@dataclass(frozen=True, slots=True)
+class OrderOutcome:
+    """The answer for an all-or-nothing order: every line applied, or none and every failing line named."""
+
+    applied: bool
+    failures: tuple[LineResult, ...] = ()
+    already_applied: bool = False  # the order's marker was there: applied once before, nothing done now
+
+
+@dataclass(frozen=True, slots=True)
+class AuditContext:
+    """Who asked for a change and why: recorded with every applied line."""
+
+    request_id: str
+    reason: str
+    created_date: str
+
+
+@dataclass(frozen=True, slots=True)
+class ItemDraft:
+    """What a caller gives to create an item; the service fills in id, location, revision and dates."""
+
+    variant_id: str
+    location_id: str | None = None
+    product_id: str | None = None
+    quantity: int | None = None
+    in_stock: bool | None = None
+    preorder: PreorderSettings = field(default_factory=PreorderSettings)
+    product_name: str | None = None
+    category_ids: tuple[str, ...] = ()
+    low_stock_threshold: int | None = None
+    item_id: str | None = None  # chosen by the caller only for seeding and imports
+
+
+@dataclass(frozen=True, slots=True)
+class VariantStock:
+    variant_id: str
+    quantity: int | None  # None: the variant does not track quantity
+
+
+@dataclass(frozen=True, slots=True)
+class ProductStock:
+    """A product's stock at one location: its own item's, or the sum of its tracked variants' (SPEC §4)."""
+
+    product_id: str
+    quantity: int
+    variants: tuple[VariantStock, ...]

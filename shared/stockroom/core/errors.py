@@ -1,0 +1,48 @@
+"""Domain exceptions: what the engine refuses, in its own words. `stockroom.http.errors` gives each its
+HTTP status; each dialect only renders bodies."""
+
+from __future__ import annotations
+
+
+class StockroomError(Exception):
+    """Base of every error the engine raises on purpose."""
+
+    code = "INTERNAL"
+
+    def __init__(self, description: str, data: dict[str, object] | None = None) -> None:
+        super().__init__(description)
+        self.description = description
+        self.data = data or {}
+
+
+class ItemNotFound(StockroomError):
+    code = "INVENTORY_ITEM_NOT_FOUND"
+
+
+class ItemAlreadyExists(StockroomError):
+    code = "ALREADY_EXISTS"
+
+
+class InvalidRequest(StockroomError):
+    """A request that passed schema validation but breaks a domain rule (e.g. both quantity and inStock).
+
+    `loc` names what broke it in the engine's neutral words (("item",), ("lines", 3), ("cursor",)); each
+    dialect renames the first part into its own (Wix says "inventoryItem")."""
+
+    code = "INVALID_ARGUMENT"
+
+    def __init__(self, loc: str | tuple[str | int, ...], description: str) -> None:
+        self.loc = (loc,) if isinstance(loc, str) else loc
+        super().__init__(description, {"field": ".".join(map(str, self.loc))})
+
+
+class StorageUnavailable(StockroomError):
+    """DynamoDB stayed throttled, conflicting or unreachable past our retries; nothing half-done was left."""
+
+    code = "TEMPORARILY_UNAVAILABLE"
+
+
+class PublishFailed(StockroomError):
+    """EventBridge refused or did not answer a PutEvents: the event was not (wholly) published."""
+
+    code = "TEMPORARILY_UNAVAILABLE"

@@ -1,0 +1,178 @@
+"""The decrement rules of SPEC §2, written once.
+
+`judge_decrement` says, for a snapshot of an item, what a line may do to it. The storage layer never trusts
+this judgement on its own: every write path carries a condition that is exactly the rule that chose it (see
+`stockroom.adapters.dynamodb.conditions`), so a snapshot that went stale between the read and the write can
+only make the write fail, never make it wrong. The judgement is used to pick the next write path after a
+failed condition, and to explain a failure with the data of the very snapshot that failed it.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, replace
+
+from stockroom.core.domain import (
+    KEEP,
+    AvailabilityStatus,
+    InventoryItem,
+    ItemChanges,
+    LineError,
+    LineErrorCode,
+)
+
+MAX_UNITS_PER_LINE = 1_000_000_000
+
+
+class WritePath(enum.Enum):
+    """The conditional writes a decrement line can take; each has its own condition in storage."""
+
+    STOCK = "STOCK"  # rule 4: quantity -= n
+    PREORDER_WITHIN_LIMIT = "PREORDER_WITHIN_LIMIT"  # rule 3 with a limit: counter += n, remaining -= n
+    PREORDER_UNLIMITED = "PREORDER_UNLIMITED"  # rule 3 without a limit: counter += n
+
+
+@dataclass(frozen=True, slots=True)
+class Apply:
+    path: WritePath
+
+
+@dataclass(frozen=True, slots=True)
+class Reject:
+    error: LineError
+
+
+Decision = Apply | Reject
+
+
+def judge_decrement(
+    item: InventoryItem | None, units: int, *, preorder_request: bool, restrict_inventory: bool
+) -> Decision:
+    """SPEC §2, rules 1 to 4, in order."""
+    if item is None or not item.track_quantity:
+        return Reject(untracked_or_missing(item, "decremented"))
+    if preorder_request and item.availability_status is AvailabilityStatus.PREORDER:
+        limit = item.preorder.limit
+        if limit is None:
+            return Apply(WritePath.PREORDER_UNLIMITED)
+        if item.preorder.counter + units > limit:
+            return Reject(
+                LineError(
+                    LineErrorCode.PREORDER_LIMIT_EXCEEDED,
+                    f"Requested {units} preorder units, but only {limit - item.preorder.counter} remain.",
+                    {
+                        "inventoryItemId": item.id,
+                        "requested": units,
+                        "preorderLimit": limit,
+                        "preorderCounter": item.preorder.counter,
+                        "available": limit - item.preorder.counter,
+                    },
+                )
+            )
+        return Apply(WritePath.PREORDER_WITHIN_LIMIT)
+    quantity = item.quantity or 0
+    if restrict_inventory and quantity < units:
+        return Reject(
+            LineError(
+                LineErrorCode.INSUFFICIENT_INVENTORY,
+                f"Requested {units} units, but only {max(quantity, 0)} are in stock.",
+                {"inventoryItemId": item.id, "requested": units, "available": quantity},
+            )
+        )
+    return Apply(WritePath.STOCK)
+
+
+def untracked_or_missing(item: InventoryItem | None, verb: str) -> LineError:
+    """Rules 1 and 2, shared by every change of a count (decrement and increment)."""
+    if item is None:
+        return LineError(LineErrorCode.INVENTORY_ITEM_NOT_FOUND, "No such inventory item in this store.")
+    return LineError(
+        LineErrorCode.TRACK_QUANTITY_DISABLED,
+        f"The item does not track quantity, so it cannot be {verb}.",
+        {"inventoryItemId": item.id},
+    )
+
+
+def judge_increment(item: InventoryItem | None) -> LineError | None:
+    """Why an increment may not apply to this snapshot (rules 1 and 2), or None: it may."""
+    if item is None or not item.track_quantity:
+        return untracked_or_missing(item, "incremented")
+    return None
+
+
+def revision_mismatch(item: InventoryItem, expected: int) -> LineError:
+    return LineError(
+        LineErrorCode.REVISION_MISMATCH,
+        f"The item is at revision {item.revision}, not {expected}: read it again and retry.",
+        {
+            "inventoryItemId": item.id,
+            "expectedRevision": str(expected),
+            "currentRevision": str(item.revision),
+        },
+    )
+
+
+def apply_update(item: InventoryItem, changes: ItemChanges, now: str) -> InventoryItem:
+    """The item after an update: one tracking method, the preorder settings changed as asked."""
+    preorder = item.preorder
+    if changes.preorder_enabled is not None:
+        preorder = replace(preorder, enabled=changes.preorder_enabled)
+    if changes.preorder_message is not KEEP:
+        preorder = replace(preorder, message=changes.preorder_message)
+    if changes.preorder_limit is not KEEP:
+        preorder = replace(preorder, limit=changes.preorder_limit)
+    item = replace(item, preorder=preorder, revision=item.revision + 1, updated_date=now)
+    if changes.quantity is not None:
+        return replace(item, track_quantity=True, quantity=changes.quantity, in_stock=None)
+    if changes.in_stock is not None:
+        return replace(item, track_quantity=False, quantity=None, in_stock=changes.in_stock)
+    return item
+
+
+def apply_decrement(item: InventoryItem, path: WritePath, units: int) -> InventoryItem:
+    """The item after a write path took `units` (what the storage's update expression does)."""
+    if path is WritePath.STOCK:
+        return replace(item, quantity=(item.quantity or 0) - units, revision=item.revision + 1)
+    return replace(
+        item,
+        preorder=replace(item.preorder, counter=item.preorder.counter + units),
+        revision=item.revision + 1,
+    )
+
+
+class Crossing(enum.Enum):
+    """A line an item's availability crossed between two snapshots (published by the stream's consumer)."""
+
+    OUT_OF_STOCK = "OUT_OF_STOCK"
+    BACK_IN_STOCK = "BACK_IN_STOCK"
+    LOW_STOCK = "LOW_STOCK"
+
+
+def low_stock_threshold(item: InventoryItem, default_threshold: int) -> int:
+    """The item's own threshold, else the deployment's default."""
+    return default_threshold if item.low_stock_threshold is None else item.low_stock_threshold
+
+
+def is_low_stock(item: InventoryItem, default_threshold: int) -> bool:
+    """In stock, but at or under its low-stock threshold."""
+    return item.track_quantity and 0 < (item.quantity or 0) <= low_stock_threshold(item, default_threshold)
+
+
+def availability_crossings(
+    old: InventoryItem, new: InventoryItem, *, default_threshold: int
+) -> list[Crossing]:
+    """The lines crossed from `old` to `new`: each crossing once, however many changes stay on one side."""
+    before, after = old.availability_status, new.availability_status
+    crossings = []
+    if after is AvailabilityStatus.OUT_OF_STOCK and before is not AvailabilityStatus.OUT_OF_STOCK:
+        crossings.append(Crossing.OUT_OF_STOCK)
+    if after is AvailabilityStatus.IN_STOCK and before is not AvailabilityStatus.IN_STOCK:
+        crossings.append(Crossing.BACK_IN_STOCK)
+    # Falling under the threshold while in stock; a restock that lands low is BACK_IN_STOCK (with its count).
+    if (
+        before is AvailabilityStatus.IN_STOCK
+        and is_low_stock(new, default_threshold)
+        and not is_low_stock(old, default_threshold)
+    ):
+        crossings.append(Crossing.LOW_STOCK)
+    return crossings

@@ -1,0 +1,108 @@
+"""The Wix dialect's error bodies: `validationError` for a 400, `applicationError` for any other answer.
+
+The statuses are the shared table's (stockroom.http.errors); this module only says them in Wix's words.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
+from pydantic import BaseModel
+
+from stockroom.core.errors import StockroomError
+from stockroom.http import errors as http_errors
+from stockroom.http.errors import Resolver, Violation
+
+# pydantic's error types, in Wix's words for the rule a field broke.
+_VIOLATED_RULE = {
+    "missing": "REQUIRED_FIELD",
+    "too_short": "MIN_SIZE",
+    "too_long": "MAX_SIZE",
+    "string_too_short": "MIN_SIZE",
+    "string_too_long": "MAX_SIZE",
+    "greater_than_equal": "MIN",
+    "greater_than": "MIN",
+    "less_than_equal": "MAX",
+    "less_than": "MAX",
+    "string_pattern_mismatch": "FORMAT",
+    "json_invalid": "FORMAT",
+    "extra_forbidden": "OTHER",
+    "other": "OTHER",
+}
+
+
+class FieldViolation(BaseModel):
+    field: str
+    description: str
+    violatedRule: str
+
+
+class ValidationErrorDetail(BaseModel):
+    fieldViolations: list[FieldViolation]
+
+
+class ApplicationErrorDetail(BaseModel):
+    code: str
+    description: str
+    data: dict[str, Any] = {}
+
+
+class ErrorDetails(BaseModel):
+    validationError: ValidationErrorDetail | None = None
+    applicationError: ApplicationErrorDetail | None = None
+
+
+class WixErrorBody(BaseModel):
+    """Every error answer; API Gateway's own 401/403 carry the message alone."""
+
+    message: str
+    details: ErrorDetails | None = None
+
+
+def field_path(loc: Sequence[str | int]) -> str:
+    """("decrementData", 0, "decrementBy") -> "decrementData[0].decrementBy"."""
+    path = ""
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path += f".{part}" if path else str(part)
+    return path or "body"
+
+
+def violated_rule(kind: str) -> str:
+    if kind in _VIOLATED_RULE:
+        return _VIOLATED_RULE[kind]
+    return "FORMAT" if kind.endswith(("_type", "_parsing")) else "VALIDATION"
+
+
+def invalid_body(violations: Sequence[Violation]) -> dict[str, Any]:
+    fields = [
+        {"field": field_path(v.loc), "description": v.message, "violatedRule": violated_rule(v.kind)}
+        for v in violations
+    ]
+    summary = "; ".join(f"{f['field']}: {f['description']}" for f in fields[:5])
+    return {
+        "message": f"Invalid request: {summary}",
+        "details": {"validationError": {"fieldViolations": fields}},
+    }
+
+
+def failure_body(status: int, error: StockroomError) -> dict[str, Any]:
+    detail = {"code": error.code, "description": error.description, "data": error.data}
+    return {"message": error.description, "details": {"applicationError": detail}}
+
+
+def register_error_handlers(app: Resolver) -> None:
+    """Wix's error bodies on a function's resolver (the engine's neutral "item" is Wix's "inventoryItem")."""
+    http_errors.register_error_handlers(
+        app, invalid=invalid_body, failure=failure_body, fields={"item": "inventoryItem"}
+    )
+
+
+def documented(status: int = 200, description: str = "OK") -> dict[int, OpenAPIResponse]:
+    return http_errors.documented(
+        WixErrorBody, {404: "No such inventory item in this store"}, status, description
+    )

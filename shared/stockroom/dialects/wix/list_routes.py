@@ -1,0 +1,57 @@
+"""Wix V3 reads of many: the inventory-items query and an item's audit trail (adjustments)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+
+from stockroom.dialects.wix.context import TAGS, current_store
+from stockroom.dialects.wix.errors import documented
+from stockroom.dialects.wix.models import MAX_QUERY_LIMIT
+from stockroom.dialects.wix.query_models import (
+    ListAdjustmentsResponse,
+    QueryInventoryItemsRequest,
+    QueryInventoryItemsResponse,
+)
+from stockroom.http.fields import Id
+from stockroom.wiring import inventory_service
+
+router = Router()
+
+
+@router.post(
+    "/stores/v3/inventory-items/query", summary="Query inventory items", tags=TAGS, responses=documented()
+)
+def query_inventory_items(request: QueryInventoryItemsRequest) -> QueryInventoryItemsResponse:
+    query = request.query
+    page = inventory_service().query_items(
+        current_store(router.current_event),
+        query.filter.to_query(),
+        limit=query.cursorPaging.limit,
+        cursor=query.cursorPaging.cursor,
+        cursor_field="query.cursorPaging.cursor",
+    )
+    return QueryInventoryItemsResponse.of(page)
+
+
+@router.get(
+    "/stores/v3/inventory-items/<inventoryItemId>/adjustments",
+    summary="List an inventory item's adjustments (its audit trail), newest first",
+    tags=TAGS,
+    responses=documented(),
+)
+def list_adjustments(
+    inventoryItemId: Annotated[Id, Path()],
+    limit: Annotated[int, Query(ge=1, le=MAX_QUERY_LIMIT)] = MAX_QUERY_LIMIT,
+    cursor: Annotated[str | None, Query(min_length=1, max_length=2048)] = None,
+) -> ListAdjustmentsResponse:
+    page = inventory_service().adjustments(
+        current_store(router.current_event),
+        inventoryItemId,
+        limit=limit,
+        cursor=cursor,
+        cursor_field="cursor",
+    )
+    return ListAdjustmentsResponse.of(page)

@@ -1,0 +1,101 @@
+"""Every write path's DynamoDB condition is exactly the rule that chooses it.
+
+For any item and any line, a path's conditional write (on the local engine, over HTTP) succeeds if and only
+if `judge_decrement` chooses that path, and it leaves the item `apply_decrement` says. So a stale judgement
+can make a write fail, never make it wrong.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import replace
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from stockroom.adapters.dynamodb.inventory import DynamoDBInventoryRepository
+from stockroom.core.domain import AuditContext, DecrementLine, InventoryItem, ItemKey, PreorderSettings
+from stockroom.core.ports import ConditionNotMet
+from stockroom.core.rules import Apply, WritePath, apply_decrement, judge_decrement
+
+
+@st.composite
+def stored_items(draw: st.DrawFn) -> InventoryItem:
+    track = draw(st.booleans())
+    limit = draw(st.none() | st.integers(min_value=0, max_value=8))
+    counter = draw(st.integers(min_value=0, max_value=limit if limit is not None else 8))
+    return InventoryItem(
+        id=str(uuid.uuid4()),
+        store_id="conditions-store",
+        variant_id=str(uuid.uuid4()),
+        location_id="loc",
+        product_id="p",
+        track_quantity=track,
+        quantity=draw(st.integers(min_value=-4, max_value=12)) if track else None,
+        in_stock=None if track else draw(st.booleans()),
+        preorder=PreorderSettings(enabled=draw(st.booleans()), limit=limit, counter=counter),
+        created_date="2026-01-01T00:00:00.000Z",
+        updated_date="2026-01-01T00:00:00.000Z",
+    )
+
+
+def audit() -> AuditContext:
+    return AuditContext(request_id=str(uuid.uuid4()), reason="TEST", created_date="2026-01-01T00:00:01.000Z")
+
+
+@pytest.mark.usefixtures("clean_tables")
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    item=stored_items(),
+    units=st.integers(min_value=1, max_value=10),
+    preorder=st.booleans(),
+    restrict=st.booleans(),
+)
+def test_each_path_writes_exactly_when_the_rules_choose_it(
+    item: InventoryItem, units: int, preorder: bool, restrict: bool
+) -> None:
+    repository = DynamoDBInventoryRepository()
+    decision = judge_decrement(item, units, preorder_request=preorder, restrict_inventory=restrict)
+    # Rule 3 is open to preorder requests only, so only they may take a preorder path.
+    paths = list(WritePath) if preorder else [WritePath.STOCK]
+    for path in paths:
+        # A fresh copy of the item for each path, so one path's write cannot hide another's.
+        copy = replace(item, id=str(uuid.uuid4()), variant_id=str(uuid.uuid4()))
+        repository.create_item(copy, audit())
+        line = DecrementLine(index=0, key=copy.key, quantity=units, preorder_request=preorder)
+        chosen = decision == Apply(path)
+        try:
+            repository.decrement(line, path, restrict_inventory=restrict, audit=audit())
+        except ConditionNotMet as refused:
+            assert not chosen, f"{path} refused a line the rules apply by it"
+            assert refused.item == copy  # the snapshot DynamoDB judged, with no read of ours
+            continue
+        assert chosen, f"{path} applied a line the rules decide as {decision}"
+        after = repository.get_items([copy.key])[copy.key]
+        expected = apply_decrement(copy, path, units)
+        assert (after.quantity, after.preorder.counter, after.revision) == (
+            expected.quantity,
+            expected.preorder.counter,
+            expected.revision,
+        )
+
+
+@pytest.mark.usefixtures("local_engine")
+def test_a_missing_item_refuses_every_path_with_no_snapshot() -> None:
+    repository = DynamoDBInventoryRepository()
+    line = DecrementLine(
+        index=0, key=ItemKey("conditions-store", "absent", "loc"), quantity=1, preorder_request=True
+    )
+    for path in WritePath:
+        with pytest.raises(ConditionNotMet) as refused:
+            repository.decrement(line, path, restrict_inventory=False, audit=audit())
+        assert refused.value.item is None
+    with pytest.raises(ValueError):
+        repository.decrement(
+            replace(line, preorder_request=False),
+            WritePath.PREORDER_UNLIMITED,
+            restrict_inventory=False,
+            audit=audit(),
+        )
+    assert repository.get_items([line.key]) == {}
