@@ -31,9 +31,15 @@ from stockroom.core.ports import (
     OrderMarker,
     OrderRefused,
 )
-from stockroom.core.rules import Apply, WritePath, apply_decrement, judge_decrement, judge_increment
-
-_KIND = {WritePath.STOCK: AdjustmentKind.DECREMENT}
+from stockroom.core.rules import (
+    Apply,
+    WritePath,
+    apply_decrement,
+    decrement_adjustment,
+    judge_decrement,
+    judge_increment,
+    quantity_change,
+)
 
 
 def _position(audit: AuditContext, line_index: int) -> str:
@@ -120,9 +126,7 @@ class InMemoryInventoryRepository:
     ) -> None:
         self.writes += 1
         self.items[line.key] = self._touch(after, audit)
-        kind = _KIND.get(path, AdjustmentKind.PREORDER)
-        delta = -line.quantity if kind is AdjustmentKind.DECREMENT else line.quantity
-        self._record(line.key, audit, line.index, kind, delta)
+        self._record(line.key, audit, line.index, *decrement_adjustment(path, line.quantity))
 
     def decrement_all(
         self,
@@ -179,11 +183,7 @@ class InMemoryInventoryRepository:
                 raise ConditionNotMet(current)
             self.writes += 1
             self.items[before.key] = after
-            delta = (
-                after.quantity - before.quantity
-                if after.quantity is not None and before.quantity is not None
-                else None
-            )
+            delta = quantity_change(before, after)
             self._record(before.key, audit, line_index, AdjustmentKind.UPDATE, delta, after.quantity)
 
     # --- reads ---------------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 
 from stockroom.core.domain import (
     KEEP,
+    AdjustmentKind,
     AvailabilityStatus,
     InventoryItem,
     ItemChanges,
@@ -138,6 +139,22 @@ def apply_decrement(item: InventoryItem, path: WritePath, units: int) -> Invento
         preorder=replace(item.preorder, counter=item.preorder.counter + units),
         revision=item.revision + 1,
     )
+
+
+def decrement_adjustment(path: WritePath, units: int) -> tuple[AdjustmentKind, int]:
+    """What a decrement path records: its kind, and the change of the field it counts (quantity goes
+    down; a preorder counter goes up)."""
+    if path is WritePath.STOCK:
+        return AdjustmentKind.DECREMENT, -units
+    return AdjustmentKind.PREORDER, units
+
+
+def quantity_change(before: InventoryItem, after: InventoryItem) -> int | None:
+    """An update's delta: the change of quantity where the item counts before and after (none across a
+    switch of tracking method)."""
+    if after.quantity is None or before.quantity is None:
+        return None
+    return after.quantity - before.quantity
 
 
 class Crossing(enum.Enum):

@@ -7,7 +7,7 @@ from typing import Any
 
 from stockroom.adapters.dynamodb.codec import item_to_attributes, n
 from stockroom.adapters.dynamodb.layout import AttributeMap, item_key_attrs, table_name
-from stockroom.core.domain import AdjustmentKind, DecrementLine, IncrementLine, InventoryItem, ItemKey
+from stockroom.core.domain import DecrementLine, IncrementLine, InventoryItem, ItemKey
 from stockroom.core.rules import WritePath
 
 # Attributes an update may change; the rest of an item (keys, ids, product, dates of creation) never does.
@@ -44,8 +44,8 @@ _PREORDER_AVAILABLE = (
 
 def decrement_write(
     line: DecrementLine, path: WritePath, restrict_inventory: bool, now: str
-) -> tuple[str, str, AttributeMap, AdjustmentKind]:
-    """(condition, update, values, kind) of one path."""
+) -> tuple[str, str, AttributeMap]:
+    """(condition, update, values) of one path."""
     values: AttributeMap = {
         ":n": n(line.quantity),
         ":true": {"BOOL": True},
@@ -65,7 +65,6 @@ def decrement_write(
             " AND ".join(conditions),
             f"SET quantity = quantity - :n, {touch}",
             values,
-            AdjustmentKind.DECREMENT,
         )
     if not line.preorder_request:
         raise ValueError("only a line with preorderRequest may take a preorder path (rule 3)")
@@ -78,13 +77,11 @@ def decrement_write(
             "SET preorderCounter = preorderCounter + :n,"
             f" preorderRemaining = preorderRemaining - :n, {touch}",
             values,
-            AdjustmentKind.PREORDER,
         )
     return (
         f"{sold_out_and_open} AND attribute_not_exists(preorderRemaining)",
         f"SET preorderCounter = preorderCounter + :n, {touch}",
         values,
-        AdjustmentKind.PREORDER,
     )
 
 

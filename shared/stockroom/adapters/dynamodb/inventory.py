@@ -58,7 +58,7 @@ from stockroom.core.ports import (
     OrderMarker,
     OrderRefused,
 )
-from stockroom.core.rules import WritePath
+from stockroom.core.rules import WritePath, decrement_adjustment, quantity_change
 
 
 def _old_item(cancelled: Cancelled, position: int) -> InventoryItem | None:
@@ -90,9 +90,8 @@ class DynamoDBInventoryRepository:
         line: DecrementLine, path: WritePath, restrict_inventory: bool, audit: AuditContext
     ) -> list[dict[str, Any]]:
         """The conditional update of the item and the put of its audit record: one line's transaction."""
-        condition, update, values, kind = decrement_write(line, path, restrict_inventory, audit.created_date)
-        # delta: the change of the counted field (quantity, or the preorder counter for PREORDER).
-        delta = -line.quantity if kind is AdjustmentKind.DECREMENT else line.quantity
+        condition, update, values = decrement_write(line, path, restrict_inventory, audit.created_date)
+        kind, delta = decrement_adjustment(path, line.quantity)
         return audited_update(
             line.key,
             {
@@ -176,12 +175,7 @@ class DynamoDBInventoryRepository:
         """Make `before` into `after`, on condition that the item is still at `before`'s revision: every
         change bumps the revision, so the condition pins exactly the state `after` was computed from."""
         update, values, names = update_write(after)
-        # delta: the change of quantity, where the item counts before and after (none across a switch).
-        delta = (
-            after.quantity - before.quantity
-            if after.quantity is not None and before.quantity is not None
-            else None
-        )
+        delta = quantity_change(before, after)
         quantity_after = {"quantityAfter": n(after.quantity)} if after.quantity is not None else {}
         self._write_with_audit(
             audited_update(
