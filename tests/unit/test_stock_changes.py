@@ -18,7 +18,7 @@ from stockroom.core.domain import (
     LineErrorCode,
 )
 from stockroom.core.errors import InvalidRequest
-from stockroom.core.ports import ConditionNotMet, OrderMarker
+from stockroom.core.ports import OrderMarker, WritesRefused
 from stockroom.core.service import InventoryService
 from stockroom.core.stock import max_order_items
 from stockroom.core.writes import MAX_WRITE_ATTEMPTS
@@ -125,8 +125,9 @@ def test_a_repeated_request_line_is_applied_once(service: InventoryService, make
 
 def test_an_item_that_keeps_changing_gives_up(make: Make) -> None:
     class AlwaysChanging(InMemoryInventoryRepository):
-        def decrement(self, line, path, **kwargs):  # type: ignore[no-untyped-def]
-            raise ConditionNotMet(self.items[line.key])  # in stock, so the rules say "try again"
+        def write_together(self, writes, **kwargs):  # type: ignore[no-untyped-def]
+            # Refused with the item in stock, so the rules say "try again", every time.
+            raise WritesRefused({0: self.items[writes[0].line.key]})
 
     repository = AlwaysChanging()
     service = InventoryService(repository)
@@ -190,7 +191,7 @@ def test_by_id_lines_resolve_ids_and_name_missing_ones(service: InventoryService
     assert results[1].error is not None and results[1].error.code is LineErrorCode.INVENTORY_ITEM_NOT_FOUND
     assert results[1].error.data == {"inventoryItemId": "no-such-id"}
     results = service.increment_by_id(
-        STORE, [IncrementById(0, item_id, 7)], audit=audit(service), return_entity=False
+        STORE, [IncrementById(0, item_id, 7)], audit=audit(service, "another-request"), return_entity=False
     )
     assert results[0].success and quantity(service, "a") == 10
 

@@ -17,23 +17,17 @@ from stockroom.core.domain import (
     Adjustment,
     AdjustmentKind,
     AuditContext,
-    DecrementLine,
+    Change,
     IncrementLine,
     InventoryItem,
     ItemKey,
     ItemQuery,
 )
 from stockroom.core.errors import ItemAlreadyExists
-from stockroom.core.ports import (
-    ConditionNotMet,
-    OrderAlreadyApplied,
-    OrderItemWrite,
-    OrderMarker,
-    OrderRefused,
-)
+from stockroom.core.ledger import adjustment, position
+from stockroom.core.ports import ConditionNotMet, OrderAlreadyApplied, OrderMarker, StockWrite, WritesRefused
 from stockroom.core.rules import (
     Apply,
-    WritePath,
     apply_decrement,
     decrement_adjustment,
     judge_decrement,
@@ -42,41 +36,32 @@ from stockroom.core.rules import (
 )
 
 
-def _position(audit: AuditContext, line_index: int) -> str:
-    # The DynamoDB adapter's sort key: fixed for a request and line, newest last in string order.
-    return f"ADJ#{audit.created_date}#{audit.request_id}#{line_index:04d}"
-
-
 class InMemoryInventoryRepository:
     def __init__(self) -> None:
         self._lock = threading.RLock()
         self.items: dict[ItemKey, InventoryItem] = {}
         self._ids: dict[tuple[str, str], ItemKey] = {}
-        self.adjustments: dict[ItemKey, dict[str, Adjustment]] = {}
+        self.ledger: dict[ItemKey, dict[str, Adjustment]] = {}
+        self._witnesses: set[tuple[ItemKey, str, int]] = set()  # (item, request, line) of applied lines
         self.orders: set[tuple[str, str]] = set()
         self.stores: dict[str, str] = {}  # store -> default location
-        self.writes = 0  # how many writes reached "storage" (the unit tier counts them)
+        self.writes = 0  # how many changes reached "storage" (the unit tier counts them)
 
-    # --- the audit trail -----------------------------------------------------------------------------------
-
-    def _recorded(self, key: ItemKey, audit: AuditContext, line_index: int) -> bool:
-        return _position(audit, line_index) in self.adjustments.get(key, {})
-
-    def _record(
+    def _change(
         self,
-        key: ItemKey,
+        before: InventoryItem | None,
+        after: InventoryItem,
         audit: AuditContext,
         line_index: int,
         kind: AdjustmentKind,
         delta: int | None,
-        quantity_after: int | None = None,
     ) -> None:
-        self.adjustments.setdefault(key, {})[_position(audit, line_index)] = Adjustment(
-            kind, delta, quantity_after, audit.reason, audit.request_id, audit.created_date
-        )
-
-    def _touch(self, item: InventoryItem, audit: AuditContext) -> InventoryItem:
-        return replace(item, updated_date=audit.created_date)
+        """Store `after`, its witness and its exact ledger record (at once: memory has no stream)."""
+        self.writes += 1
+        self.items[after.key] = after
+        self._witnesses.add((after.key, audit.request_id, line_index))
+        record = adjustment(before, after, Change(kind, audit.reason, audit.request_id, line_index, delta))
+        self.ledger.setdefault(after.key, {})[position(after.revision)] = record
 
     # --- writes --------------------------------------------------------------------------------------------
 
@@ -87,92 +72,64 @@ class InMemoryInventoryRepository:
                     "An inventory item for this variant and location (or with this id) already exists.",
                     {"variantId": item.variant_id, "locationId": item.location_id},
                 )
-            self.writes += 1
-            self.items[item.key] = item
             self._ids[(item.store_id, item.id)] = item.key
-            self._record(item.key, audit, 0, AdjustmentKind.CREATE, item.quantity or 0, item.quantity)
+            self._change(None, item, audit, 0, AdjustmentKind.CREATE, item.quantity or 0)
 
-    def _decremented(
-        self, line: DecrementLine, path: WritePath, restrict_inventory: bool
-    ) -> InventoryItem | None:
-        """The item after `path` takes the line, or None where the path's condition fails."""
-        item = self.items.get(line.key)
+    def _after(self, write: StockWrite, restrict_inventory: bool) -> InventoryItem | None:
+        """The item after the write, or None where the write's condition fails (as DynamoDB's would)."""
+        line, item = write.line, self.items.get(write.line.key)
+        if item is None:
+            return None
+        if isinstance(line, IncrementLine):
+            if judge_increment(item) is not None:
+                return None
+            return replace(item, quantity=(item.quantity or 0) + line.quantity, revision=item.revision + 1)
+        if write.path is None:  # an order's untracked item: left as it is, while it stays untracked
+            return None if item.track_quantity else item
         decision = judge_decrement(
             item, line.quantity, preorder_request=line.preorder_request, restrict_inventory=restrict_inventory
         )
-        if item is None or decision != Apply(path):
-            return None
-        return apply_decrement(item, path, line.quantity)
+        return apply_decrement(item, write.path, line.quantity) if decision == Apply(write.path) else None
 
-    def decrement(
+    def write_together(
         self,
-        line: DecrementLine,
-        path: WritePath,
+        writes: Sequence[StockWrite],
         *,
         restrict_inventory: bool,
         audit: AuditContext,
-        attempt: int = 0,
-    ) -> None:
-        with self._lock:
-            if self._recorded(line.key, audit, line.index):
-                return  # a retry of a line that was applied
-            after = self._decremented(line, path, restrict_inventory)
-            if after is None:
-                raise ConditionNotMet(self.items.get(line.key))
-            self._apply_decrement(line, path, after, audit)
-
-    def _apply_decrement(
-        self, line: DecrementLine, path: WritePath, after: InventoryItem, audit: AuditContext
-    ) -> None:
-        self.writes += 1
-        self.items[line.key] = self._touch(after, audit)
-        self._record(line.key, audit, line.index, *decrement_adjustment(path, line.quantity))
-
-    def decrement_all(
-        self,
-        writes: Sequence[OrderItemWrite],
-        *,
-        restrict_inventory: bool,
-        audit: AuditContext,
+        token: str,
         marker: OrderMarker | None = None,
-        attempt: int = 0,
     ) -> None:
         with self._lock:
             if marker is not None and (marker.store_id, marker.order_id) in self.orders:
                 raise OrderAlreadyApplied()
             refused: dict[int, InventoryItem | None] = {}
-            planned: list[tuple[OrderItemWrite, InventoryItem]] = []
+            recorded = frozenset(
+                i for i, w in enumerate(writes) if (w.line.key, audit.request_id, w.line.index) in self._witnesses
+            )
+            changed: list[tuple[StockWrite, InventoryItem]] = []
             for position, write in enumerate(writes):
-                item = self.items.get(write.line.key)
-                if write.path is None:
-                    # An untracked item is accepted and left as it is, as long as it stays untracked.
-                    if item is None or item.track_quantity:
-                        refused[position] = item
-                    continue
-                after = self._decremented(write.line, write.path, restrict_inventory)
+                after = self._after(write, restrict_inventory)
                 if after is None:
-                    refused[position] = item
+                    refused[position] = self.items.get(write.line.key)
                 else:
-                    planned.append((write, after))
-            if refused:
-                raise OrderRefused(refused)
-            for write, after in planned:
-                assert write.path is not None
-                self._apply_decrement(write.line, write.path, after, audit)
+                    changed.append((write, after))
+            if refused or recorded:
+                raise WritesRefused(refused, recorded)
+            for write, after in changed:
+                before = self.items[write.line.key]
+                if after is before:
+                    continue  # the untracked item of an order: no change, no record
+                after = replace(after, updated_date=audit.created_date)
+                if write.path is None:
+                    self._change(
+                        before, after, audit, write.line.index, AdjustmentKind.INCREMENT, write.line.quantity
+                    )
+                else:
+                    kind, delta = decrement_adjustment(write.path, write.line.quantity)
+                    self._change(before, after, audit, write.line.index, kind, delta)
             if marker is not None:
                 self.orders.add((marker.store_id, marker.order_id))
-
-    def increment(self, line: IncrementLine, *, audit: AuditContext, attempt: int = 0) -> None:
-        with self._lock:
-            if self._recorded(line.key, audit, line.index):
-                return
-            item = self.items.get(line.key)
-            if item is None or judge_increment(item) is not None:
-                raise ConditionNotMet(item)
-            self.writes += 1
-            after = replace(item, quantity=(item.quantity or 0) + line.quantity, revision=item.revision + 1)
-            self.items[line.key] = self._touch(after, audit)
-            self._record(line.key, audit, line.index, AdjustmentKind.INCREMENT, line.quantity)
 
     def update(
         self, before: InventoryItem, after: InventoryItem, *, line_index: int, audit: AuditContext
@@ -181,10 +138,9 @@ class InMemoryInventoryRepository:
             current = self.items.get(before.key)
             if current is None or current.revision != before.revision:
                 raise ConditionNotMet(current)
-            self.writes += 1
-            self.items[before.key] = after
-            delta = quantity_change(before, after)
-            self._record(before.key, audit, line_index, AdjustmentKind.UPDATE, delta, after.quantity)
+            self._change(
+                current, after, audit, line_index, AdjustmentKind.UPDATE, quantity_change(before, after)
+            )
 
     # --- reads ---------------------------------------------------------------------------------------------
 
@@ -220,8 +176,18 @@ class InMemoryInventoryRepository:
         self, key: ItemKey, *, after: str | None, limit: int
     ) -> list[tuple[str, Adjustment]]:
         with self._lock:
-            records = sorted(self.adjustments.get(key, {}).items(), reverse=True)
+            records = sorted(self.ledger.get(key, {}).items(), reverse=True)
         return [(position, a) for position, a in records if after is None or position < after][:limit]
+
+    def list_feed(self, store_id: str, *, after: str, limit: int) -> list[tuple[str, Adjustment]]:
+        with self._lock:
+            records = sorted(
+                (f"{a.created_date}#{a.item_id}#{a.revision:012d}", a)
+                for key, ledger in self.ledger.items()
+                if key.store_id == store_id
+                for a in ledger.values()
+            )
+        return [(position, a) for position, a in records if position > after][:limit]
 
     def default_location(self, store_id: str) -> str | None:
         return self.stores.get(store_id)

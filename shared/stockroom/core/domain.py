@@ -165,16 +165,28 @@ class UpdateLine:
     changes: ItemChanges
 
 
+UpdatedBound = tuple[str, str]  # ("$gt" | "$gte" | "$lt" | "$lte", an ISO time in UTC)
+
+_COMPARE = {
+    "$gt": lambda value, bound: value > bound,
+    "$gte": lambda value, bound: value >= bound,
+    "$lt": lambda value, bound: value < bound,
+    "$lte": lambda value, bound: value <= bound,
+}
+
+
 @dataclass(frozen=True, slots=True)
 class ItemQuery:
-    """A query's filter: each set is "any of these" (None: any value at all)."""
+    """A query's filter: each set is "any of these" (None: any value at all); `updated` bounds updatedDate."""
 
     product_ids: frozenset[str] | None = None
     variant_ids: frozenset[str] | None = None
     location_ids: frozenset[str] | None = None
     statuses: frozenset[AvailabilityStatus] | None = None
+    updated: tuple[UpdatedBound, ...] = ()
 
     def matches(self, item: InventoryItem) -> bool:
+        # Times are ISO 8601 in UTC with milliseconds, so string order is time order.
         return all(
             allowed is None or value in allowed
             for allowed, value in (
@@ -183,19 +195,37 @@ class ItemQuery:
                 (self.location_ids, item.location_id),
                 (self.statuses, item.availability_status),
             )
-        )
+        ) and all(_COMPARE[op](item.updated_date, bound) for op, bound in self.updated)
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """What an item carries about the change that made it what it is: its kind, why, whose request and
+    line, and by how much. The ledger reads it off the item's new image on the table's stream."""
+
+    kind: AdjustmentKind
+    reason: str
+    request_id: str
+    line_index: int
+    delta: int | None
 
 
 @dataclass(frozen=True, slots=True)
 class Adjustment:
-    """One audit record: an applied change of an item."""
+    """One ledger record: an applied change of an item, with the item's revision after it and the exact
+    counts before and after (SPEC §8)."""
 
+    item_id: str
+    revision: int
     kind: AdjustmentKind
     delta: int | None  # None where no count changed meaningfully (a switch of tracking method)
-    quantity_after: int | None  # None where the write did not know it (a relative change)
     reason: str
     request_id: str
     created_date: str
+    quantity_before: int | None = None  # on hand; None where the item did not count (or did not exist)
+    quantity_after: int | None = None
+    counter_before: int | None = None  # the preorder counter, on a PREORDER record
+    counter_after: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,13 +27,30 @@ class ConditionNotMet(Exception):
         self.item = item
 
 
-class OrderRefused(Exception):
-    """Some conditions of an all-or-nothing write failed; nothing was applied. `items` maps the position of
-    each refused write to the item DynamoDB judged (None: no such item)."""
+class NotApplied(Exception):
+    """A transaction that applied nothing: refused (by a condition) or conflicted (by other writers)."""
 
-    def __init__(self, items: dict[int, InventoryItem | None]) -> None:
-        super().__init__("order refused")
+
+class WritesRefused(NotApplied):
+    """Some conditions of a transaction failed, so none of its writes was applied. `items` maps the position
+    of each refused write to the item storage judged (None: no such item). `recorded` holds the positions
+    whose line was applied already, by an earlier attempt whose answer was lost: they are done."""
+
+    def __init__(
+        self, items: dict[int, InventoryItem | None], recorded: frozenset[int] = frozenset()
+    ) -> None:
+        super().__init__("writes refused")
         self.items = items
+        self.recorded = recorded
+
+
+class WritesConflicted(NotApplied):
+    """Other writers changed the items at these positions at the same instant (DynamoDB's
+    TransactionConflict): nothing was applied, and nothing was refused either."""
+
+    def __init__(self, positions: frozenset[int]) -> None:
+        super().__init__("writes conflicted")
+        self.positions = positions
 
 
 class OrderAlreadyApplied(Exception):
@@ -41,11 +58,14 @@ class OrderAlreadyApplied(Exception):
 
 
 @dataclass(frozen=True, slots=True)
-class OrderItemWrite:
-    """One item's share of an all-or-nothing write. `path` None: the item must exist and not track quantity
-    (it is accepted and left as it is)."""
+class StockWrite:
+    """One line's change of one item, as a conditional write whose condition is exactly its rule:
+    - a DecrementLine with a path: SPEC §2 by that path;
+    - an IncrementLine (path None): rules 1 and 2, then quantity += n;
+    - a DecrementLine with path None: an all-or-nothing order's untracked item, accepted and left as it
+      is as long as it stays untracked."""
 
-    line: DecrementLine  # the item's lines merged: index of the first, their total quantity
+    line: DecrementLine | IncrementLine
     path: WritePath | None
 
 
@@ -68,33 +88,18 @@ class InventoryRepository(Protocol):
         """Strongly consistent reads of many items at once; missing keys are left out."""
         ...
 
-    def decrement(
+    def write_together(
         self,
-        line: DecrementLine,
-        path: WritePath,
+        writes: Sequence[StockWrite],
         *,
         restrict_inventory: bool,
         audit: AuditContext,
-        attempt: int = 0,
-    ) -> None:
-        """Apply one line by one path, atomically with its audit record; raises ConditionNotMet.
-        `attempt` tells retries of the same line apart (their idempotency tokens differ)."""
-        ...
-
-    def decrement_all(
-        self,
-        writes: Sequence[OrderItemWrite],
-        *,
-        restrict_inventory: bool,
-        audit: AuditContext,
+        token: str,
         marker: OrderMarker | None = None,
-        attempt: int = 0,
     ) -> None:
-        """Apply every write in one transaction, or none; raises OrderRefused or OrderAlreadyApplied."""
-        ...
-
-    def increment(self, line: IncrementLine, *, audit: AuditContext, attempt: int = 0) -> None:
-        """Add to a tracked item's quantity, atomically with its audit record; raises ConditionNotMet."""
+        """Apply every write, each with its record of the change, in one transaction, or none. Raises
+        WritesRefused, WritesConflicted (only for more than one write), or OrderAlreadyApplied (the marker
+        exists). `token` names this attempt: a repeat of the same token never applies twice."""
         ...
 
     def update(
@@ -118,6 +123,11 @@ class InventoryRepository(Protocol):
         self, key: ItemKey, *, after: str | None, limit: int
     ) -> list[tuple[str, Adjustment]]:
         """Up to `limit` audit records of an item, newest first, each with its position."""
+        ...
+
+    def list_feed(self, store_id: str, *, after: str, limit: int) -> list[tuple[str, Adjustment]]:
+        """Up to `limit` of the store's ledger records (deleted items' too), oldest first, after a feed
+        position; each with its position."""
         ...
 
     def default_location(self, store_id: str) -> str | None: ...

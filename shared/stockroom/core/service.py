@@ -179,7 +179,13 @@ class InventoryService(StockChanges):
         self, store_id: str, query: ItemQuery, *, limit: int, cursor: str | None, cursor_field: str
     ) -> Page[InventoryItem]:
         scope = cursor_scope(
-            "items", store_id, query.product_ids, query.variant_ids, query.location_ids, query.statuses
+            "items",
+            store_id,
+            query.product_ids,
+            query.variant_ids,
+            query.location_ids,
+            query.statuses,
+            query.updated,
         )
         after = None
         if cursor is not None:
@@ -246,6 +252,24 @@ class InventoryService(StockChanges):
             if not (isinstance(after, str) and after.startswith("ADJ#")):
                 raise InvalidRequest(cursor_field, "The cursor is not one this API issued.")
         found = self._repository.list_adjustments(key, after=after, limit=limit + 1)
+        page = found[:limit]
+        return Page(
+            [adjustment for _, adjustment in page],
+            encode_cursor(page[-1][0], scope) if len(found) > limit else None,
+        )
+
+    def feed(
+        self, store_id: str, *, since: str, limit: int, cursor: str | None, cursor_field: str
+    ) -> Page[Adjustment]:
+        """The store's ledger, oldest first, from `since` (an ISO time in UTC; "" is the beginning): what a
+        sync client reads to follow every change, deleted items' included."""
+        scope = cursor_scope("feed", store_id, since)
+        after = since
+        if cursor is not None:
+            after = decode_cursor(cursor, scope, cursor_field)
+            if not (isinstance(after, str) and after >= since):
+                raise InvalidRequest(cursor_field, "The cursor is not one this API issued.")
+        found = self._repository.list_feed(store_id, after=after, limit=limit + 1)
         page = found[:limit]
         return Page(
             [adjustment for _, adjustment in page],

@@ -13,7 +13,6 @@ from dataclasses import replace
 from typing import Protocol, TypeVar
 
 from stockroom.core.domain import (
-    AdjustmentKind,
     AuditContext,
     DecrementById,
     DecrementLine,
@@ -27,29 +26,24 @@ from stockroom.core.domain import (
 )
 from stockroom.core.errors import InvalidRequest, StorageUnavailable
 from stockroom.core.lanes import run_grouped
+from stockroom.core.packs import PackWriter
 from stockroom.core.ports import (
-    ConditionNotMet,
     InventoryRepository,
+    NotApplied,
     OrderAlreadyApplied,
-    OrderItemWrite,
     OrderMarker,
-    OrderRefused,
+    StockWrite,
+    WritesConflicted,
+    WritesRefused,
 )
-from stockroom.core.rules import Reject, WritePath, judge_decrement, judge_increment
-from stockroom.core.writes import Retry, write_by_rules
+from stockroom.core.rules import Reject, WritePath, judge_decrement
+from stockroom.core.writes import Retry, backoff, write_by_rules
 
+NOT_FOUND = "No such inventory item in this store."
 # DynamoDB's limit on one transaction.
 MAX_TRANSACTION_ITEMS = 100
 # Lines of one request in flight at once (the adapter's connection pool is sized to match).
 DEFAULT_PARALLEL_WRITES = 150
-
-_WRITE_PATH_KIND = {
-    WritePath.STOCK: AdjustmentKind.DECREMENT,
-    WritePath.PREORDER_WITHIN_LIMIT: AdjustmentKind.PREORDER,
-    WritePath.PREORDER_UNLIMITED: AdjustmentKind.PREORDER,
-}
-NOT_FOUND = "No such inventory item in this store."
-_KEPT_CHANGING = "The item kept changing under this line; nothing was applied."
 
 
 def max_order_items(*, with_marker: bool) -> int:
@@ -75,7 +69,6 @@ class _ById(Protocol):
 
 
 ById = TypeVar("ById", bound=_ById)
-Writes = list[OrderItemWrite]
 Line = TypeVar("Line")
 
 
@@ -90,6 +83,7 @@ class StockChanges:
         self._repository = repository
         self._lanes = max_parallel_writes
         self._executor = executor
+        self._packs = PackWriter(repository, lanes=max_parallel_writes, executor=executor)
 
     def _run_grouped(
         self,
@@ -167,29 +161,11 @@ class StockChanges:
     def increment(
         self, lines: Sequence[IncrementLine], *, audit: AuditContext, return_entity: bool
     ) -> list[LineResult]:
-        """Apply independent lines, as decrement does: concurrently across items, in order within one."""
-        results = self._run_grouped(
-            lines, lambda line: line.key, lambda line: self._increment_line(line, audit)
+        """Apply independent lines, packed as decrement's are; rules 1 and 2 are all that can refuse one."""
+        results = self._packs.write(
+            [StockWrite(line, None) for line in lines], restrict_inventory=True, audit=audit
         )
         return self._with_items(results, lines, return_entity)
-
-    def _increment_line(self, line: IncrementLine, audit: AuditContext) -> LineResult:
-        def write(_: None, attempt: int) -> LineResult:
-            self._repository.increment(line, audit=audit, attempt=attempt)
-            return LineResult(line.index, None, kind=AdjustmentKind.INCREMENT)
-
-        def judge(refused: ConditionNotMet, _: None) -> LineResult | Retry[None]:
-            error = judge_increment(refused.item)
-            if error is None:
-                return Retry(None)  # the item started tracking quantity under this line: again
-            return LineResult(line.index, refused.item.id if refused.item else None, error=error)
-
-        try:
-            return write_by_rules(
-                None, write, ConditionNotMet, judge, lambda: self._kept_changing(line.index)
-            )
-        except StorageUnavailable as unavailable:
-            return busy(line.index, unavailable)
 
     def decrement(
         self,
@@ -201,45 +177,16 @@ class StockChanges:
     ) -> list[LineResult]:
         """Apply independent lines; one result per line, in request order.
 
-        Lines for different items are written concurrently. Lines for the same item run one after the
-        other in request order, so each is judged on the stock the previous one left.
+        Lines for different items are written together, in packs (`stockroom.core.packs`). Lines for the
+        same item run one after the other in request order, so each is judged on the stock the previous one
+        left. Every line's first write is blind, on the stock path: a refusal hands back the item it judged.
         """
-        results = self._run_grouped(
-            lines, lambda line: line.key, lambda line: self._decrement_line(line, restrict_inventory, audit)
+        results = self._packs.write(
+            [StockWrite(line, WritePath.STOCK) for line in lines],
+            restrict_inventory=restrict_inventory,
+            audit=audit,
         )
         return self._with_items(results, lines, return_entity)
-
-    def _decrement_line(
-        self, line: DecrementLine, restrict_inventory: bool, audit: AuditContext
-    ) -> LineResult:
-        def write(path: WritePath, attempt: int) -> LineResult:
-            self._repository.decrement(
-                line, path, restrict_inventory=restrict_inventory, audit=audit, attempt=attempt
-            )
-            return LineResult(line.index, None, kind=_WRITE_PATH_KIND[path])
-
-        def judge(refused: ConditionNotMet, _: WritePath) -> LineResult | Retry[WritePath]:
-            decision = judge_decrement(
-                refused.item,
-                line.quantity,
-                preorder_request=line.preorder_request,
-                restrict_inventory=restrict_inventory,
-            )
-            if isinstance(decision, Reject):
-                return LineResult(line.index, refused.item.id if refused.item else None, error=decision.error)
-            return Retry(decision.path)  # the item changed, or rule 3 applies: the path the rules chose
-
-        try:
-            # The common path first: stock, with no read before it. A refusal returns the item it judged.
-            return write_by_rules(
-                WritePath.STOCK, write, ConditionNotMet, judge, lambda: self._kept_changing(line.index)
-            )
-        except StorageUnavailable as unavailable:
-            return busy(line.index, unavailable)
-
-    @staticmethod
-    def _kept_changing(index: int) -> LineResult:
-        return failed(index, LineErrorCode.TEMPORARILY_UNAVAILABLE, _KEPT_CHANGING)
 
     def decrement_all_or_nothing(
         self,
@@ -272,24 +219,33 @@ class StockChanges:
         if len(merged) > most_items:
             raise InvalidRequest("lines", f"An order may name at most {most_items} different items.")
 
-        def write(writes: list[OrderItemWrite], attempt: int) -> OrderOutcome:
+        def write(writes: list[StockWrite], attempt: int) -> OrderOutcome:
             try:
-                self._repository.decrement_all(
-                    writes, restrict_inventory=restrict_inventory, audit=audit, marker=marker, attempt=attempt
+                self._repository.write_together(
+                    writes,
+                    restrict_inventory=restrict_inventory,
+                    audit=audit,
+                    token=f"{audit.request_id}:all:{attempt}",
+                    marker=marker,
                 )
             except OrderAlreadyApplied:
                 return OrderOutcome(applied=True, already_applied=True)
             return OrderOutcome(applied=True)
 
-        def judge(
-            refused: OrderRefused, writes: list[OrderItemWrite]
-        ) -> OrderOutcome | Retry[list[OrderItemWrite]]:
-            writes = list(writes)
+        def judge(refusal: NotApplied, planned: list[StockWrite]) -> OrderOutcome | Retry[list[StockWrite]]:
+            if isinstance(refusal, WritesConflicted):
+                backoff(len(planned))  # another writer on one of its items: the whole order again, shortly
+                return Retry(planned)
+            assert isinstance(refusal, WritesRefused)
+            if refusal.recorded:
+                return OrderOutcome(applied=True)  # an earlier attempt landed whole, its answer lost
+            writes = list(planned)
             failures: list[LineResult] = []
-            for position, item in refused.items.items():
+            for position, item in refusal.items.items():
                 line = writes[position].line
+                assert isinstance(line, DecrementLine)
                 if accept_untracked and item is not None and not item.track_quantity:
-                    writes[position] = OrderItemWrite(line, None)
+                    writes[position] = StockWrite(line, None)
                     continue
                 decision = judge_decrement(
                     item,
@@ -301,16 +257,16 @@ class StockChanges:
                     item_id = item.id if item else None
                     failures += [LineResult(i, item_id, error=decision.error) for i in indexes[line.key]]
                 else:
-                    writes[position] = OrderItemWrite(line, decision.path)
+                    writes[position] = StockWrite(line, decision.path)
             if failures:
                 return OrderOutcome(applied=False, failures=tuple(sorted(failures, key=lambda r: r.index)))
             return Retry(writes)
 
-        def exhausted() -> OrderOutcome:
+        def exhausted(_: list[StockWrite]) -> OrderOutcome:
             raise StorageUnavailable("The order's items kept changing under it; nothing was applied.")
 
-        blind = [OrderItemWrite(line, WritePath.STOCK) for line in merged.values()]
-        return write_by_rules(blind, write, OrderRefused, judge, exhausted)
+        blind = [StockWrite(line, WritePath.STOCK) for line in merged.values()]
+        return write_by_rules(blind, write, NotApplied, judge, exhausted)
 
     def _with_items(
         self,

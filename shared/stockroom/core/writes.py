@@ -7,6 +7,8 @@ rule 3 applies). A line that keeps finding its item changed gives up after MAX_W
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
@@ -31,9 +33,10 @@ def write_by_rules(
     write: Callable[[Plan, int], Answer],
     refusal: type[Refusal],
     judge: Callable[[Refusal, Plan], Answer | Retry[Plan]],
-    exhausted: Callable[[], Answer],
+    exhausted: Callable[[Plan], Answer],
 ) -> Answer:
-    """`write(plan, attempt)` until it answers, or `judge` answers a refusal, or the attempts run out."""
+    """`write(plan, attempt)` until it answers, or `judge` answers a refusal, or the attempts run out
+    (`exhausted` then answers for the last plan)."""
     for attempt in range(MAX_WRITE_ATTEMPTS):
         try:
             return write(plan, attempt)
@@ -42,4 +45,9 @@ def write_by_rules(
             if not isinstance(decided, Retry):
                 return decided
             plan = decided.plan
-    return exhausted()
+    return exhausted(plan)
+
+
+def backoff(attempt: int) -> None:
+    # Full jitter: concurrent writers of one item must not retry in lockstep.
+    time.sleep(random.uniform(0, min(0.2, 0.01 * 2**attempt)))

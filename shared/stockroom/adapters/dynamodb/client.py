@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-import random
 import threading
-import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -23,6 +21,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from stockroom.adapters.dynamodb.layout import AttributeMap, table_name
 from stockroom.core.errors import StorageUnavailable
 from stockroom.core.lanes import shared_executor
+from stockroom.core.writes import backoff
 
 # Enough connections for every line of a 300-line request to be in flight in about two waves.
 MAX_POOL_CONNECTIONS = int(os.environ.get("STOCKROOM_MAX_PARALLEL_WRITES", "150"))
@@ -87,6 +86,9 @@ class Cancelled(Exception):
     def failed(self, position: int) -> bool:
         return self.reasons[position].get("Code") == "ConditionalCheckFailed"
 
+    def conflicted(self, position: int) -> bool:
+        return position < len(self.reasons) and self.reasons[position].get("Code") in _TRANSIENT_REASONS
+
 
 def translate(error: ClientError) -> Exception:
     """The domain's view of a refusal: busy is StorageUnavailable; anything else is left as it is."""
@@ -94,11 +96,6 @@ def translate(error: ClientError) -> Exception:
     if code in _TRANSIENT_CODES:
         return StorageUnavailable(f"DynamoDB is busy ({code}); nothing was applied.")
     return error
-
-
-def backoff(attempt: int) -> None:
-    # Full jitter: concurrent writers of one item must not retry in lockstep.
-    time.sleep(random.uniform(0, min(0.2, 0.01 * 2**attempt)))
 
 
 def _reasons(error: ClientError) -> list[dict[str, Any]]:
@@ -124,10 +121,13 @@ class TableClient:
         except BotoCoreError as error:
             raise StorageUnavailable(f"DynamoDB did not answer ({type(error).__name__}).") from error
 
-    def transact(self, operations: Sequence[dict[str, Any]], token: str | None = None) -> None:
-        """Run one transaction, retrying conflicts with jittered backoff. Raises Cancelled when a condition
-        failed, StorageUnavailable when DynamoDB stayed busy and the transaction is known not to have landed.
-        """
+    def transact(
+        self, operations: Sequence[dict[str, Any]], token: str | None = None, *, retry_conflicts: bool = True
+    ) -> None:
+        """Run one transaction, retrying conflicts with jittered backoff (or, with `retry_conflicts` off,
+        handing them back as Cancelled: a pack's caller moves the conflicted writes out instead). Raises
+        Cancelled when a condition failed, StorageUnavailable when DynamoDB stayed busy and the transaction is
+        known not to have landed."""
         kwargs: dict[str, Any] = {"TransactItems": list(operations)}
         if token:
             # DynamoDB answers a repeated token with the first outcome for 10 minutes: SDK retries after a
@@ -142,6 +142,8 @@ class TableClient:
                 if any(r.get("Code") == "ConditionalCheckFailed" for r in reasons):
                     raise Cancelled(reasons) from error
                 code = error.response.get("Error", {}).get("Code", "")
+                if any(r.get("Code") in _TRANSIENT_REASONS for r in reasons) and not retry_conflicts:
+                    raise Cancelled(reasons) from error
                 if code == "TransactionConflictException" or any(
                     r.get("Code") in _TRANSIENT_REASONS for r in reasons
                 ):

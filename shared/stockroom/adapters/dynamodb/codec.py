@@ -7,13 +7,23 @@ from typing import Any, TypeGuard
 
 from stockroom.adapters.dynamodb.layout import (
     ITEM_SK,
+    WITNESS_PREFIX,
     AttributeMap,
     by_store_sk,
+    feed_sk,
     item_key_attrs,
     store_pk,
     table_name,
 )
-from stockroom.core.domain import Adjustment, AdjustmentKind, AuditContext, InventoryItem, PreorderSettings
+from stockroom.core.domain import (
+    Adjustment,
+    AdjustmentKind,
+    AuditContext,
+    Change,
+    InventoryItem,
+    PreorderSettings,
+)
+from stockroom.core.ledger import position
 
 
 def n(value: int) -> dict[str, str]:
@@ -96,41 +106,98 @@ def is_item_attributes(attrs: Mapping[str, Any] | None) -> TypeGuard[Mapping[str
     )
 
 
-def adjustment_put(
-    item_key_attrs: AttributeMap,
-    audit: AuditContext,
-    line_index: int,
-    kind: AdjustmentKind,
-    delta: int | None,
-    extra: AttributeMap | None = None,
+# How long a change's witness outlives it: past DynamoDB's 10-minute token window and the Idempotency-Key's
+# 24 hours, so a retry that late still finds the line applied.
+WITNESS_SECONDS = 3 * 24 * 3600
+
+
+def change_attributes(change: Change) -> AttributeMap:
+    """The change an item carries (attribute `change`), for the stream's ledger consumer to read."""
+    return {
+        "M": {
+            "kind": {"S": change.kind.value},
+            "reason": {"S": change.reason},
+            "requestId": {"S": change.request_id},
+            "lineIndex": n(change.line_index),
+            **({} if change.delta is None else {"delta": n(change.delta)}),
+        }
+    }
+
+
+def change_from_attributes(attrs: Mapping[str, Any]) -> Change | None:
+    change = attrs.get("change", {}).get("M")
+    if change is None:
+        return None
+    return Change(
+        kind=AdjustmentKind(change["kind"]["S"]),
+        reason=change["reason"]["S"],
+        request_id=change["requestId"]["S"],
+        line_index=int(change["lineIndex"]["N"]),
+        delta=opt_int(change, "delta"),
+    )
+
+
+def witness_key(item_key: AttributeMap, request_id: str, line_index: int) -> AttributeMap:
+    return {"pk": item_key["pk"], "sk": {"S": f"{WITNESS_PREFIX}{request_id}#{line_index:04d}"}}
+
+
+def witness_put(
+    item_key: AttributeMap, audit: AuditContext, line_index: int, epoch_now: int
 ) -> dict[str, Any]:
-    # The sort key is fixed for a given request and line, so a retried transaction cannot record twice.
+    """The witness of one line's change, in the change's own transaction: its key is the request and line,
+    so a retry of an applied line is refused by condition (never applied twice), and a read of it tells
+    whether a transaction whose answer was lost landed. It expires (TTL) after WITNESS_SECONDS."""
     return {
         "Put": {
             "TableName": table_name(),
             "Item": {
-                "pk": item_key_attrs["pk"],
-                "sk": {"S": f"ADJ#{audit.created_date}#{audit.request_id}#{line_index:04d}"},
-                "entity": {"S": "Adjustment"},
-                "kind": {"S": kind.value},
-                **({} if delta is None else {"delta": n(delta)}),
-                "reason": {"S": audit.reason},
-                "requestId": {"S": audit.request_id},
-                "lineIndex": n(line_index),
+                **witness_key(item_key, audit.request_id, line_index),
+                "entity": {"S": "ChangeWitness"},
                 "createdDate": {"S": audit.created_date},
-                **(extra or {}),
+                "expiresAt": n(epoch_now + WITNESS_SECONDS),
             },
             "ConditionExpression": "attribute_not_exists(sk)",
         }
     }
 
 
+def adjustment_attributes(item: InventoryItem, record: Adjustment) -> AttributeMap:
+    """A ledger record, keyed by item and revision (a redelivered stream record writes the same record),
+    and by store and time in the ByStoreFeed index (the store-wide feed for sync clients)."""
+    optional = {
+        "delta": record.delta,
+        "quantityBefore": record.quantity_before,
+        "quantityAfter": record.quantity_after,
+        "counterBefore": record.counter_before,
+        "counterAfter": record.counter_after,
+    }
+    return {
+        **item_key_attrs(item.key),
+        "sk": {"S": position(record.revision)},
+        "entity": {"S": "Adjustment"},
+        "inventoryItemId": {"S": record.item_id},
+        "revision": n(record.revision),
+        "kind": {"S": record.kind.value},
+        "reason": {"S": record.reason},
+        "requestId": {"S": record.request_id},
+        "createdDate": {"S": record.created_date},
+        **{name: n(value) for name, value in optional.items() if value is not None},
+        "feedPk": {"S": store_pk(item.store_id)},
+        "feedSk": {"S": feed_sk(record.created_date, record.item_id, record.revision)},
+    }
+
+
 def adjustment_from_attributes(attrs: Mapping[str, Any]) -> Adjustment:
     return Adjustment(
+        item_id=attrs["inventoryItemId"]["S"],
+        revision=int(attrs["revision"]["N"]),
         kind=AdjustmentKind(attrs["kind"]["S"]),
         delta=opt_int(attrs, "delta"),
-        quantity_after=opt_int(attrs, "quantityAfter"),
         reason=attrs["reason"]["S"],
         request_id=attrs["requestId"]["S"],
         created_date=attrs["createdDate"]["S"],
+        quantity_before=opt_int(attrs, "quantityBefore"),
+        quantity_after=opt_int(attrs, "quantityAfter"),
+        counter_before=opt_int(attrs, "counterBefore"),
+        counter_after=opt_int(attrs, "counterAfter"),
     )

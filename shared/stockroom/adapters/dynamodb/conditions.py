@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from stockroom.adapters.dynamodb.codec import item_to_attributes, n
+from stockroom.adapters.dynamodb.codec import change_attributes, item_to_attributes, n, witness_put
 from stockroom.adapters.dynamodb.layout import AttributeMap, item_key_attrs, table_name
-from stockroom.core.domain import DecrementLine, IncrementLine, InventoryItem, ItemKey
+from stockroom.core.domain import AuditContext, Change, DecrementLine, IncrementLine, InventoryItem, ItemKey
 from stockroom.core.rules import WritePath
 
 # Attributes an update may change; the rest of an item (keys, ids, product, dates of creation) never does.
@@ -85,8 +85,13 @@ def decrement_write(
     )
 
 
-def audited_update(key: ItemKey, update: dict[str, Any], adjustment: dict[str, Any]) -> list[dict[str, Any]]:
-    """An item's conditional update and the put of its audit record: the operations of one change."""
+def witnessed_update(
+    key: ItemKey, update: dict[str, Any], change: Change, audit: AuditContext, epoch_now: int
+) -> list[dict[str, Any]]:
+    """An item's conditional update, which also stamps the change on the item (for the ledger), and the put
+    of the change's witness: the two operations of one line."""
+    expression = update["UpdateExpression"]
+    assert expression.startswith("SET "), expression  # every change sets something
     return [
         {
             "Update": {
@@ -95,9 +100,18 @@ def audited_update(key: ItemKey, update: dict[str, Any], adjustment: dict[str, A
                 # On failure DynamoDB hands back the item it judged: no read to explain a refusal.
                 "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
                 **update,
+                "UpdateExpression": "SET #change = :change, " + expression.removeprefix("SET "),
+                "ExpressionAttributeNames": {
+                    **update.get("ExpressionAttributeNames", {}),
+                    "#change": "change",
+                },
+                "ExpressionAttributeValues": {
+                    **update["ExpressionAttributeValues"],
+                    ":change": change_attributes(change),
+                },
             }
         },
-        adjustment,
+        witness_put(item_key_attrs(key), audit, change.line_index, epoch_now),
     ]
 
 

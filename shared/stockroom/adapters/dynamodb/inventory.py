@@ -7,27 +7,30 @@ chose it, see `conditions`) and the put of its audit record. A refusal hands bac
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 from stockroom.adapters.dynamodb.client import Cancelled, TableClient
 from stockroom.adapters.dynamodb.codec import (
     adjustment_from_attributes,
-    adjustment_put,
+    change_attributes,
     item_from_attributes,
     item_to_attributes,
     n,
+    witness_put,
 )
 from stockroom.adapters.dynamodb.conditions import (
-    audited_update,
     decrement_write,
     increment_write,
     put_new,
     untracked_check,
     update_write,
+    witnessed_update,
 )
 from stockroom.adapters.dynamodb.layout import (
     BY_STORE_INDEX,
+    FEED_INDEX,
     ITEM_ID_SK,
     ORDER_SK,
     STORE_SK,
@@ -44,7 +47,7 @@ from stockroom.core.domain import (
     Adjustment,
     AdjustmentKind,
     AuditContext,
-    DecrementLine,
+    Change,
     IncrementLine,
     InventoryItem,
     ItemKey,
@@ -54,11 +57,16 @@ from stockroom.core.errors import ItemAlreadyExists
 from stockroom.core.ports import (
     ConditionNotMet,
     OrderAlreadyApplied,
-    OrderItemWrite,
     OrderMarker,
-    OrderRefused,
+    StockWrite,
+    WritesConflicted,
+    WritesRefused,
 )
-from stockroom.core.rules import WritePath, decrement_adjustment, quantity_change
+from stockroom.core.rules import decrement_adjustment, quantity_change
+
+
+def _is_witness(operation: dict[str, Any]) -> bool:
+    return "Put" in operation and operation["Put"]["Item"].get("entity") == {"S": "ChangeWitness"}
 
 
 def _old_item(cancelled: Cancelled, position: int) -> InventoryItem | None:
@@ -74,34 +82,6 @@ class DynamoDBInventoryRepository:
     def client(self) -> Any:
         return self._table.sdk
 
-    def _write_with_audit(self, operations: list[dict[str, Any]], token: str) -> None:
-        """One item's conditional update and its audit record (`audited_update`), in one transaction;
-        raises ConditionNotMet with the item DynamoDB judged, so a refusal needs no read to explain it."""
-        try:
-            self._table.transact(operations, token=token)
-        except Cancelled as cancelled:
-            if cancelled.failed(0):
-                raise ConditionNotMet(_old_item(cancelled, 0)) from cancelled
-            # Only the audit record's put failed: this very line was recorded already, by an earlier
-            # attempt of the same transaction whose answer was lost.
-
-    @staticmethod
-    def _decrement_operations(
-        line: DecrementLine, path: WritePath, restrict_inventory: bool, audit: AuditContext
-    ) -> list[dict[str, Any]]:
-        """The conditional update of the item and the put of its audit record: one line's transaction."""
-        condition, update, values = decrement_write(line, path, restrict_inventory, audit.created_date)
-        kind, delta = decrement_adjustment(path, line.quantity)
-        return audited_update(
-            line.key,
-            {
-                "ConditionExpression": condition,
-                "UpdateExpression": update,
-                "ExpressionAttributeValues": values,
-            },
-            adjustment_put(item_key_attrs(line.key), audit, line.index, kind, delta),
-        )
-
     def create_item(self, item: InventoryItem, audit: AuditContext) -> None:
         attrs = item_to_attributes(item)
         pointer = {
@@ -111,16 +91,14 @@ class DynamoDBInventoryRepository:
             "variantId": {"S": item.variant_id},
             "locationId": {"S": item.location_id},
         }
-        quantity_after = {"quantityAfter": n(item.quantity)} if item.quantity is not None else {}
+        change = Change(AdjustmentKind.CREATE, audit.reason, audit.request_id, 0, item.quantity or 0)
         try:
             self._table.transact(
                 [
                     # Never overwrite: a duplicate (store, variant, location) or id is refused by condition.
-                    put_new(attrs),
+                    put_new({**attrs, "change": change_attributes(change)}),
                     put_new(pointer),
-                    adjustment_put(
-                        attrs, audit, 0, AdjustmentKind.CREATE, item.quantity or 0, quantity_after
-                    ),
+                    witness_put(item_key_attrs(item.key), audit, 0, int(time.time())),
                 ]
             )
         except Cancelled as cancelled:
@@ -143,78 +121,73 @@ class DynamoDBInventoryRepository:
         items = map(item_from_attributes, found)
         return {item.key: item for item in items}
 
-    def decrement(
-        self,
-        line: DecrementLine,
-        path: WritePath,
-        *,
-        restrict_inventory: bool,
-        audit: AuditContext,
-        attempt: int = 0,
-    ) -> None:
-        self._write_with_audit(
-            self._decrement_operations(line, path, restrict_inventory, audit),
-            token=f"{audit.request_id}:{line.index}:{attempt}",
-        )
-
-    def increment(self, line: IncrementLine, *, audit: AuditContext, attempt: int = 0) -> None:
-        self._write_with_audit(
-            audited_update(
-                line.key,
-                increment_write(line, audit.created_date),
-                adjustment_put(
-                    item_key_attrs(line.key), audit, line.index, AdjustmentKind.INCREMENT, line.quantity
-                ),
-            ),
-            token=f"{audit.request_id}:{line.index}:{attempt}",
-        )
-
     def update(
         self, before: InventoryItem, after: InventoryItem, *, line_index: int, audit: AuditContext
     ) -> None:
         """Make `before` into `after`, on condition that the item is still at `before`'s revision: every
         change bumps the revision, so the condition pins exactly the state `after` was computed from."""
         update, values, names = update_write(after)
-        delta = quantity_change(before, after)
-        quantity_after = {"quantityAfter": n(after.quantity)} if after.quantity is not None else {}
-        self._write_with_audit(
-            audited_update(
-                before.key,
-                {
-                    "ConditionExpression": "#revision = :expected",
-                    "UpdateExpression": update,
-                    "ExpressionAttributeValues": {**values, ":expected": n(before.revision)},
-                    "ExpressionAttributeNames": names,
-                },
-                adjustment_put(
-                    item_key_attrs(before.key),
-                    audit,
-                    line_index,
-                    AdjustmentKind.UPDATE,
-                    delta,
-                    quantity_after,
-                ),
-            ),
-            token=f"{audit.request_id}:{line_index}:{before.revision}",
+        change = Change(
+            AdjustmentKind.UPDATE, audit.reason, audit.request_id, line_index, quantity_change(before, after)
         )
+        operations = witnessed_update(
+            before.key,
+            {
+                "ConditionExpression": "#revision = :expected",
+                "UpdateExpression": update,
+                "ExpressionAttributeValues": {**values, ":expected": n(before.revision)},
+                "ExpressionAttributeNames": names,
+            },
+            change,
+            audit,
+            int(time.time()),
+        )
+        try:
+            self._table.transact(operations, token=f"{audit.request_id}:{line_index}:{before.revision}")
+        except Cancelled as cancelled:
+            if cancelled.failed(0):
+                raise ConditionNotMet(_old_item(cancelled, 0)) from cancelled
+            # Only the witness was refused: this very update was applied before, its answer lost.
 
-    def decrement_all(
+    def _operations(
+        self, write: StockWrite, restrict_inventory: bool, audit: AuditContext, epoch_now: int
+    ) -> list[dict[str, Any]]:
+        line = write.line
+        if isinstance(line, IncrementLine):
+            update = increment_write(line, audit.created_date)
+            change = Change(
+                AdjustmentKind.INCREMENT, audit.reason, audit.request_id, line.index, line.quantity
+            )
+        elif write.path is None:
+            return [untracked_check(line.key)]
+        else:
+            condition, expression, values = decrement_write(
+                line, write.path, restrict_inventory, audit.created_date
+            )
+            update = {
+                "ConditionExpression": condition,
+                "UpdateExpression": expression,
+                "ExpressionAttributeValues": values,
+            }
+            kind, delta = decrement_adjustment(write.path, line.quantity)
+            change = Change(kind, audit.reason, audit.request_id, line.index, delta)
+        return witnessed_update(line.key, update, change, audit, epoch_now)
+
+    def write_together(
         self,
-        writes: Sequence[OrderItemWrite],
+        writes: Sequence[StockWrite],
         *,
         restrict_inventory: bool,
         audit: AuditContext,
+        token: str,
         marker: OrderMarker | None = None,
-        attempt: int = 0,
     ) -> None:
         operations: list[dict[str, Any]] = []
-        refusable: dict[int, int] = {}  # position of an operation whose refusal explains -> write position
-        for position, write in enumerate(writes):
-            refusable[len(operations)] = position
-            if write.path is None:
-                operations.append(untracked_check(write.line.key))
-            else:
-                operations += self._decrement_operations(write.line, write.path, restrict_inventory, audit)
+        starts: list[int] = []  # each write's first operation (its update or check; a witness follows it)
+        epoch_now = int(time.time())
+        for write in writes:
+            starts.append(len(operations))
+            operations += self._operations(write, restrict_inventory, audit, epoch_now)
         if marker is not None:
             operations.append(
                 put_new(
@@ -228,18 +201,29 @@ class DynamoDBInventoryRepository:
                 )
             )
         try:
-            self._table.transact(operations, token=f"{audit.request_id}:all:{attempt}")
+            # One write retries its own conflicts; a pack hands them back, and its conflicted writes go alone.
+            self._table.transact(operations, token=token, retry_conflicts=len(writes) == 1)
         except Cancelled as cancelled:
             if marker is not None and cancelled.failed(len(operations) - 1):
                 raise OrderAlreadyApplied() from cancelled
             refused = {
-                write_position: _old_item(cancelled, position)
-                for position, write_position in refusable.items()
-                if cancelled.failed(position)
+                w: _old_item(cancelled, start) for w, start in enumerate(starts) if cancelled.failed(start)
             }
-            if refused:
-                raise OrderRefused(refused) from cancelled
-            # Only audit records failed: this transaction was applied before, its answer lost.
+            recorded = frozenset(
+                w
+                for w, start in enumerate(starts)
+                if start + 1 < len(operations)
+                and _is_witness(operations[start + 1])
+                and cancelled.failed(start + 1)
+            )
+            if refused or recorded:
+                raise WritesRefused(refused, recorded) from cancelled
+            conflicted = frozenset(
+                w
+                for w, start in enumerate(starts)
+                if cancelled.conflicted(start) or cancelled.conflicted(start + 1)
+            )
+            raise WritesConflicted(conflicted or frozenset(range(len(writes)))) from cancelled
 
     def resolve_ids(self, store_id: str, item_ids: Iterable[str]) -> dict[str, ItemKey]:
         """Item ids to keys, through their pointers, in batched consistent reads; unknown ids left out."""
@@ -288,7 +272,7 @@ class DynamoDBInventoryRepository:
         }
         if filters:
             kwargs["FilterExpression"] = " AND ".join(filters)
-        elif query.statuses is None:
+        elif query.statuses is None and not query.updated:
             kwargs["Limit"] = limit  # nothing filters: DynamoDB's page is exactly ours
         if after is not None:
             kwargs["ExclusiveStartKey"] = by_store_start_key(store_id, after)
@@ -319,6 +303,20 @@ class DynamoDBInventoryRepository:
             kwargs["ExclusiveStartKey"] = {"pk": {"S": item_pk(key)}, "sk": {"S": after}}
         answer = self._table.call("query", **kwargs)
         return [(a["sk"]["S"], adjustment_from_attributes(a)) for a in answer.get("Items", [])]
+
+    def list_feed(self, store_id: str, *, after: str, limit: int) -> list[tuple[str, Adjustment]]:
+        """Up to `limit` of the store's ledger records, oldest first, after feed position `after`: from the
+        ByStoreFeed index, never a Scan. (An index is eventually consistent: the newest records may show a
+        moment later, as the ledger itself trails its changes.)"""
+        answer = self._table.call(
+            "query",
+            TableName=table_name(),
+            IndexName=FEED_INDEX,
+            KeyConditionExpression="feedPk = :store AND feedSk > :after",
+            ExpressionAttributeValues={":store": {"S": store_pk(store_id)}, ":after": {"S": after}},
+            Limit=limit,
+        )
+        return [(a["feedSk"]["S"], adjustment_from_attributes(a)) for a in answer.get("Items", [])]
 
     def default_location(self, store_id: str) -> str | None:
         found = self._table.get({"pk": {"S": store_pk(store_id)}, "sk": {"S": STORE_SK}}, consistent=False)

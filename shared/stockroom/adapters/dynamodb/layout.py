@@ -6,7 +6,8 @@ Single-table layout (table `TABLE_NAME`, keys `pk`/`sk`):
 |-------------------|------------------------------------------------|-------------------------------------|
 | inventory item    | `STORE#<store>#VARIANT#<variant>#LOC#<loc>`    | `ITEM`                              |
 | item-id pointer   | `STORE#<store>#ID#<itemId>`                    | `ITEM_ID`                           |
-| adjustment (audit)| same pk as its item                            | `ADJ#<createdDate>#<requestId>#<n>` |
+| ledger record     | same pk as its item                            | `ADJ#<revision, 12 digits>`         |
+| change witness    | same pk as its item                            | `REQ#<requestId>#<line, 4 digits>`  |
 | store settings    | `STORE#<store>`                                | `STORE`                             |
 | order marker      | `STORE#<store>#ORDER#<orderId>`                | `ORDER`                             |
 | API key           | `APIKEY#<sha256 of the key>`                   | `APIKEY`                            |
@@ -20,6 +21,10 @@ Index `ByStore` (sparse: only items carry its keys) lists a store's items for th
 `byStorePk = STORE#<store>`, `byStoreSk = <product>#<variant>#<location>`. Ids never contain `#`, so
 `<product>#` and `<product>#<variant>#` are exact prefixes. Availability is derived, never stored, so it
 is filtered in Python with `InventoryItem.availability_status` itself and can never disagree with a GET.
+
+Index `ByStoreFeed` (sparse: only ledger records carry its keys) is a store's ledger in time order, the
+store-wide feed: `feedPk = STORE#<store>`, `feedSk = <createdDate>#<itemId>#<revision>`. Ledger records are
+written by the stream's consumer (LedgerFunction), never by a request, and outlive their item.
 """
 
 from __future__ import annotations
@@ -31,6 +36,8 @@ from stockroom.core.domain import ItemKey
 
 AttributeMap = dict[str, Any]
 BY_STORE_INDEX = "ByStore"
+FEED_INDEX = "ByStoreFeed"
+WITNESS_PREFIX = "REQ#"
 
 
 def table_name() -> str:
@@ -70,6 +77,11 @@ API_KEY_SK = "APIKEY"
 
 def item_key_attrs(key: ItemKey) -> AttributeMap:
     return {"pk": {"S": item_pk(key)}, "sk": {"S": ITEM_SK}}
+
+
+def feed_sk(created_date: str, item_id: str, revision: int) -> str:
+    """A ledger record's place in its store's feed: oldest first, then by item and revision."""
+    return f"{created_date}#{item_id}#{revision:012d}"
 
 
 def by_store_sk(product_id: str, variant_id: str, location_id: str) -> str:

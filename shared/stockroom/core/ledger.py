@@ -1,0 +1,32 @@
+"""The exact ledger (SPEC §8): one record per applied change, computed from the item before and after it.
+
+Both repositories build their records here: the in-memory one as it writes, the DynamoDB one from the
+table's stream (whose images are exactly the item before and after each change, in per-item order).
+"""
+
+from __future__ import annotations
+
+from stockroom.core.domain import Adjustment, AdjustmentKind, Change, InventoryItem
+
+
+def adjustment(before: InventoryItem | None, after: InventoryItem, change: Change) -> Adjustment:
+    counted = after.track_quantity
+    preorder = change.kind is AdjustmentKind.PREORDER
+    return Adjustment(
+        item_id=after.id,
+        revision=after.revision,
+        kind=change.kind,
+        delta=change.delta,
+        reason=change.reason,
+        request_id=change.request_id,
+        created_date=after.updated_date,
+        quantity_before=before.quantity if before is not None and before.track_quantity else None,
+        quantity_after=after.quantity if counted else None,
+        counter_before=before.preorder.counter if preorder and before is not None else None,
+        counter_after=after.preorder.counter if preorder else None,
+    )
+
+
+def position(revision: int) -> str:
+    """A record's place in its item's ledger: by revision, so string order is revision order."""
+    return f"ADJ#{revision:012d}"

@@ -1,0 +1,156 @@
+"""Packed writes: the lines of one request go to storage many at a time, each still exactly its rule.
+
+A line is two operations of a transaction (the item's conditional update and the witness of its change);
+DynamoDB takes 100, so a pack holds up to 50 lines, all for different items, and every pack of a request is
+in flight at once. When DynamoDB cancels a pack, its reasons name each refused line with the item it judged:
+the rules judge those lines (a rejection is that line's answer; another path is tried next), and the rest
+of the pack is written again without them. A refused line never fails its packmates. Lines that met other
+writers at the same instant (TransactionConflict) go on alone, so a hot item never holds back the others.
+
+One item's lines keep request order: the r-th line of every item is in round r, and the rounds run one
+after the other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from concurrent.futures import Executor
+from dataclasses import dataclass, replace
+
+from stockroom.core.domain import (
+    AdjustmentKind,
+    AuditContext,
+    DecrementLine,
+    InventoryItem,
+    ItemKey,
+    LineError,
+    LineErrorCode,
+    LineResult,
+)
+from stockroom.core.errors import StorageUnavailable
+from stockroom.core.lanes import shared_executor
+from stockroom.core.ports import InventoryRepository, NotApplied, StockWrite, WritesConflicted, WritesRefused
+from stockroom.core.rules import Reject, WritePath, judge_decrement, judge_increment
+from stockroom.core.writes import Retry, write_by_rules
+
+# Two operations a line (the update and its witness); DynamoDB's limit is 100 a transaction.
+PACK_LINES = 50
+
+_WRITE_PATH_KIND = {
+    WritePath.STOCK: AdjustmentKind.DECREMENT,
+    WritePath.PREORDER_WITHIN_LIMIT: AdjustmentKind.PREORDER,
+    WritePath.PREORDER_UNLIMITED: AdjustmentKind.PREORDER,
+}
+KEPT_CHANGING = "The item kept changing under this line; nothing was applied."
+
+
+def applied(write: StockWrite) -> LineResult:
+    kind = AdjustmentKind.INCREMENT if write.path is None else _WRITE_PATH_KIND[write.path]
+    return LineResult(write.line.index, None, kind=kind)
+
+
+def unavailable(index: int, description: str) -> LineResult:
+    return LineResult(index, None, error=LineError(LineErrorCode.TEMPORARILY_UNAVAILABLE, description))
+
+
+def judge(write: StockWrite, found: InventoryItem | None, restrict_inventory: bool) -> LineError | StockWrite:
+    """A refused write, judged by the rules on the item storage handed back: its error, or the write to try
+    next (another path, or the same one where the item changed under it)."""
+    line = write.line
+    if not isinstance(line, DecrementLine):
+        error = judge_increment(found)
+        return write if error is None else error
+    decision = judge_decrement(
+        found, line.quantity, preorder_request=line.preorder_request, restrict_inventory=restrict_inventory
+    )
+    return decision.error if isinstance(decision, Reject) else replace(write, path=decision.path)
+
+
+@dataclass(frozen=True, slots=True)
+class _Pack:
+    pending: tuple[StockWrite, ...]  # to write together, next attempt
+    done: tuple[LineResult, ...] = ()  # settled: refused by the rules, or found applied already
+    alone: tuple[StockWrite, ...] = ()  # met other writers: each goes on in a pack of its own
+
+
+class PackWriter:
+    def __init__(self, repository: InventoryRepository, *, lanes: int, executor: Executor | None) -> None:
+        self._repository = repository
+        self._lanes = lanes
+        self._executor = executor
+
+    def write(
+        self, writes: Sequence[StockWrite], *, restrict_inventory: bool, audit: AuditContext
+    ) -> list[LineResult]:
+        """Every write's result, in line order."""
+        rounds: list[list[StockWrite]] = []
+        seen: dict[ItemKey, int] = {}
+        for write in writes:
+            number = seen.get(write.line.key, 0)
+            seen[write.line.key] = number + 1
+            if number == len(rounds):
+                rounds.append([])
+            rounds[number].append(write)
+        results: list[LineResult] = []
+        for number, members in enumerate(rounds):
+            packs = [members[i : i + PACK_LINES] for i in range(0, len(members), PACK_LINES)]
+
+            def run(pack: list[StockWrite], number: int = number) -> list[LineResult]:
+                # The pack's name stays the same when the same request is written again (its token).
+                return self.write_pack(pack, restrict_inventory, audit, f"{number}.{pack[0].line.index}")
+
+            if len(packs) == 1:
+                results += run(packs[0])
+            else:
+                pool = self._executor or shared_executor(min(len(packs), self._lanes))
+                results += [r for done in pool.map(run, packs) for r in done]
+        return sorted(results, key=lambda r: r.index)
+
+    def write_pack(
+        self, writes: Sequence[StockWrite], restrict_inventory: bool, audit: AuditContext, name: str
+    ) -> list[LineResult]:
+        def write(pack: _Pack, attempt: int) -> list[LineResult]:
+            results = list(pack.done)
+            try:
+                if pack.pending:
+                    self._repository.write_together(
+                        pack.pending,
+                        restrict_inventory=restrict_inventory,
+                        audit=audit,
+                        token=f"{audit.request_id}:{name}:{attempt}",
+                    )
+                results += map(applied, pack.pending)
+            except StorageUnavailable as busy:
+                results += [unavailable(w.line.index, busy.description) for w in pack.pending]
+            for alone in pack.alone:
+                results += self.write_pack([alone], restrict_inventory, audit, f"{name}.{alone.line.index}")
+            return results
+
+        def rejudge(refusal: NotApplied, pack: _Pack) -> Retry[_Pack]:
+            if isinstance(refusal, WritesConflicted):
+                stay = [w for i, w in enumerate(pack.pending) if i not in refusal.positions]
+                moved = [w for i, w in enumerate(pack.pending) if i in refusal.positions]
+                return Retry(replace(pack, pending=tuple(stay), alone=(*pack.alone, *moved)))
+            assert isinstance(refusal, WritesRefused)
+            pending: list[StockWrite] = []
+            done = list(pack.done)
+            for position, write in enumerate(pack.pending):
+                if position in refusal.recorded:
+                    done.append(applied(write))
+                elif position in refusal.items:
+                    item = refusal.items[position]
+                    verdict = judge(write, item, restrict_inventory)
+                    if isinstance(verdict, LineError):
+                        done.append(LineResult(write.line.index, item.id if item else None, error=verdict))
+                    else:
+                        pending.append(verdict)
+                else:
+                    pending.append(write)
+            return Retry(replace(pack, pending=tuple(pending), done=tuple(done)))
+
+        def exhausted(pack: _Pack) -> list[LineResult]:
+            return write(replace(pack, pending=()), 0) + [
+                unavailable(w.line.index, KEPT_CHANGING) for w in pack.pending
+            ]
+
+        return write_by_rules(_Pack(tuple(writes)), write, NotApplied, rejudge, exhausted)
