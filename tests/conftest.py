@@ -77,12 +77,17 @@ def seeded(clean_tables: Engine) -> Engine:
 
 @pytest.fixture(scope="session")
 def gateway(local_engine: Engine, template: Template) -> Iterator[GatewayServer]:
-    """`stockroom serve` on a free port in a background thread, handlers in worker processes."""
+    """`stockroom serve` on a free port in a background thread, handlers in worker processes, and the
+    table's stream delivered to LedgerFunction (the availability tests read the stream themselves, so
+    AvailabilityFunction is left to them: two consumers would publish every event twice)."""
     from stockroom_local.gateway import make_server
+    from stockroom_local.streams import StreamPump, subscriptions
 
     httpd = make_server(template, port=0, verbose=False)
     thread = httpd.start_background()
+    pump = StreamPump(subscriptions(template, {"LedgerFunction"}), httpd.gateway.invoker).start()
     yield httpd
+    pump.stop()
     httpd.shutdown()
     httpd.server_close()
     thread.join()

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import requests
 
@@ -35,6 +37,7 @@ SPEC_WIX_EXAMPLE: dict[str, Any] = {
 }
 
 __all__ = ["DEMO_DEFAULT_LOCATION_ID", "DEMO_STORE_ID"]
+T = TypeVar("T")
 
 
 @dataclass
@@ -90,3 +93,29 @@ class Api:
 
     def decrement(self, *lines: dict[str, Any], **options: Any) -> Answer:
         return self.post(DECREMENT_BY_VARIANT, {"decrementData": list(lines), **options})
+
+
+def eventually(probe: Callable[[], T | None], timeout: float = 15.0, what: str = "the condition") -> T:
+    """Probe until it answers (not None): for what trails a change, as the ledger (from the stream) does."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = probe()
+        if found is not None:
+            return found
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} did not happen within {timeout} s")
+        time.sleep(0.05)
+
+
+def ledger(api: Api, item_id: str, **params: Any) -> list[dict[str, Any]]:
+    """An item's adjustments (newest first) once the ledger has caught up with the item's revision."""
+    query = "&".join(f"{k}={v}" for k, v in params.items())
+
+    def caught_up() -> list[dict[str, Any]] | None:
+        revision = api.item(item_id)["revision"]
+        answer = api.get(f"/stores/v3/inventory-items/{item_id}/adjustments?{query}")
+        assert answer.status == 200, answer.body
+        records: list[dict[str, Any]] = answer.body["adjustments"]
+        return records if records and records[0]["revision"] == revision else None
+
+    return eventually(caught_up, what=f"the ledger of {item_id} catching up")

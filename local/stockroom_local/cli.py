@@ -20,6 +20,7 @@ from stockroom.core.service import utc_now
 from stockroom_local.engine import Engine, ensure_event_bus, ensure_tables
 from stockroom_local.gateway import make_server
 from stockroom_local.invoke import invoke
+from stockroom_local.streams import StreamPump, subscriptions
 from stockroom_local.template import load_template
 
 
@@ -37,6 +38,8 @@ def serve(args: argparse.Namespace) -> int:
     with Engine.from_env() as engine:
         _prepare(seed=not args.no_seed)
         server = make_server(template, args.host, args.port)
+        # The table's stream, to the functions that subscribe to it (the ledger, availability events).
+        pump = StreamPump(subscriptions(template), server.gateway.invoker).start()
         kind = "embedded moto" if engine.embedded else "external"
         print(f"Stockroom API on {server.url} (DynamoDB: {kind}, {engine.endpoint_url})", flush=True)
         print("Send the header:  Authorization: local-dev-key   (Ctrl-C to stop)", flush=True)
@@ -45,6 +48,7 @@ def serve(args: argparse.Namespace) -> int:
         except KeyboardInterrupt:
             pass
         finally:
+            pump.stop()
             server.server_close()
     return 0
 

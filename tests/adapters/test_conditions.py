@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from stockroom.adapters.dynamodb.inventory import DynamoDBInventoryRepository
 from stockroom.core.domain import AuditContext, DecrementLine, InventoryItem, ItemKey, PreorderSettings
-from stockroom.core.ports import ConditionNotMet
+from stockroom.core.ports import StockWrite, WritesRefused
 from stockroom.core.rules import Apply, WritePath, apply_decrement, judge_decrement
 
 
@@ -38,6 +38,12 @@ def stored_items(draw: st.DrawFn) -> InventoryItem:
         created_date="2026-01-01T00:00:00.000Z",
         updated_date="2026-01-01T00:00:00.000Z",
     )
+
+
+def write(repository: DynamoDBInventoryRepository, change: StockWrite, restrict: bool) -> None:
+    """One line alone, as a pack of one."""
+    context = audit()
+    repository.write_together([change], restrict_inventory=restrict, audit=context, token=context.request_id)
 
 
 def audit() -> AuditContext:
@@ -66,10 +72,10 @@ def test_each_path_writes_exactly_when_the_rules_choose_it(
         line = DecrementLine(index=0, key=copy.key, quantity=units, preorder_request=preorder)
         chosen = decision == Apply(path)
         try:
-            repository.decrement(line, path, restrict_inventory=restrict, audit=audit())
-        except ConditionNotMet as refused:
+            write(repository, StockWrite(line, path), restrict)
+        except WritesRefused as refused:
             assert not chosen, f"{path} refused a line the rules apply by it"
-            assert refused.item == copy  # the snapshot DynamoDB judged, with no read of ours
+            assert refused.items == {0: copy}  # the snapshot DynamoDB judged, with no read of ours
             continue
         assert chosen, f"{path} applied a line the rules decide as {decision}"
         after = repository.get_items([copy.key])[copy.key]
@@ -88,14 +94,11 @@ def test_a_missing_item_refuses_every_path_with_no_snapshot() -> None:
         index=0, key=ItemKey("conditions-store", "absent", "loc"), quantity=1, preorder_request=True
     )
     for path in WritePath:
-        with pytest.raises(ConditionNotMet) as refused:
-            repository.decrement(line, path, restrict_inventory=False, audit=audit())
-        assert refused.value.item is None
+        with pytest.raises(WritesRefused) as refused:
+            write(repository, StockWrite(line, path), False)
+        assert refused.value.items == {0: None}
     with pytest.raises(ValueError):
-        repository.decrement(
-            replace(line, preorder_request=False),
-            WritePath.PREORDER_UNLIMITED,
-            restrict_inventory=False,
-            audit=audit(),
+        write(
+            repository, StockWrite(replace(line, preorder_request=False), WritePath.PREORDER_UNLIMITED), False
         )
     assert repository.get_items([line.key]) == {}

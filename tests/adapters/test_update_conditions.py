@@ -42,7 +42,10 @@ def test_an_update_stores_exactly_the_updated_item(item: InventoryItem, change: 
         TableName="InventoryTable",
         Key={"pk": {"S": item_to_attributes(item)["pk"]["S"]}, "sk": {"S": "ITEM"}},
     )
+    # ...and the change it carries for the ledger (the stream's consumer reads it off the new image).
+    change = raw["Item"].pop("change")["M"]
     assert raw["Item"] == item_to_attributes(after)
+    assert change["kind"] == {"S": "UPDATE"}
     # The revision read is gone now: the same update again is refused and changes nothing.
     with pytest.raises(ConditionNotMet) as refused:
         repository.update(item, replace(after, quantity=99), line_index=1, audit=audit())

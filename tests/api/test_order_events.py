@@ -267,7 +267,7 @@ def test_storage_unavailable_is_a_batch_item_failure(
     def busy(*args: Any, **kwargs: Any) -> None:
         raise StorageUnavailable("throttled")
 
-    monkeypatch.setattr(DynamoDBInventoryRepository, "decrement_all", busy)
+    monkeypatch.setattr(DynamoDBInventoryRepository, "write_together", busy)
     assert deliver(
         invoke_function, order("o-10", line(SIMPLE, 1)), order("o-11", line(SOCKS_B_VARIANT, 1))
     ) == [

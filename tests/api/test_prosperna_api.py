@@ -10,7 +10,7 @@ import boto3
 import pytest
 
 from stockroom.adapters.dynamodb.layout import table_name
-from tests.support import DEMO_STORE_ID, SHOES_VARIANT, Api
+from tests.support import DEMO_STORE_ID, SHOES_VARIANT, Api, eventually
 
 pytestmark = pytest.mark.usefixtures("seeded")
 
@@ -52,7 +52,10 @@ def test_the_documented_example_works_verbatim(api: Api) -> None:
     assert stock(api, SIMPLE_PRODUCT, COMBINATION) == [11, 5]
     # Each applied line leaves its audit record, reason ORDER.
     for variant_id, units in ((SIMPLE_PRODUCT, 9), (COMBINATION, 5)):
-        records = [r for r in adjustments(variant_id) if r["kind"]["S"] == "DECREMENT"]
+        records = eventually(
+            lambda v=variant_id: [r for r in adjustments(v) if r["kind"]["S"] == "DECREMENT"] or None,
+            what="the ledger's DECREMENT record",
+        )
         assert [(r["delta"]["N"], r["reason"]["S"]) for r in records] == [(str(-units), "ORDER")]
 
 
@@ -77,7 +80,8 @@ def test_one_short_line_changes_nothing_and_is_named(api: Api) -> None:
         }
     ]
     assert stock(api, SIMPLE_PRODUCT, COMBINATION) == [20, 10]
-    assert [r["kind"]["S"] for r in adjustments(SIMPLE_PRODUCT)] == ["CREATE"]
+    kinds = eventually(lambda: [r["kind"]["S"] for r in adjustments(SIMPLE_PRODUCT)] or None, what="CREATE")
+    assert kinds == ["CREATE"]
 
 
 def test_every_failing_line_is_named_not_only_the_first(api: Api) -> None:

@@ -29,6 +29,7 @@ EXPECTED_STATUS = {
     "WixInventoryFunction/decrement.json": 200,
     "WixInventoryFunction/query-inventory-items.json": 200,
     "WixInventoryFunction/list-adjustments.json": 200,
+    "WixInventoryFunction/list-store-adjustments.json": 200,
 }
 
 # The batch item failures each event-source sample reports (message ids of the poison messages).
@@ -36,6 +37,7 @@ EXPECTED_BATCH_ITEM_FAILURES = {
     "OrderPlacedFunction/order-placed.json": [],
     "OrderPlacedFunction/poison-and-good.json": ["2e1424d4-f796-459a-8184-9c92662be6da"],
     "AvailabilityFunction/out-of-stock.json": [],
+    "LedgerFunction/decrement.json": [],
 }
 
 SAMPLES = sorted(

@@ -16,6 +16,7 @@ from tests.support import (
     SOCKS_A_VARIANT,
     SOCKS_B_ITEM,
     Api,
+    ledger,
 )
 
 pytestmark = pytest.mark.usefixtures("seeded")
@@ -52,10 +53,7 @@ def error_of(result: dict[str, Any]) -> str:
 
 
 def adjustments(api: Api, item_id: str, **params: Any) -> list[dict[str, Any]]:
-    query = "&".join(f"{k}={v}" for k, v in params.items())
-    answer = api.get(f"/stores/v3/inventory-items/{item_id}/adjustments?{query}")
-    assert answer.status == 200, answer.body
-    return answer.body["adjustments"]
+    return ledger(api, item_id, **params)
 
 
 def query(api: Api, filter: dict[str, Any] | None = None, **paging: Any) -> Any:
@@ -365,10 +363,10 @@ def test_update_switches_tracking_method_cleanly(api: Api) -> None:
     item = api.item(SOCKS_A_ITEM)
     assert (item["trackQuantity"], item["quantity"], "inStock" in item) == (True, 4, False)
     trail = adjustments(api, SOCKS_A_ITEM)
-    assert [(a["kind"], a.get("delta"), a.get("quantityAfter")) for a in trail] == [
-        ("UPDATE", None, 4),  # a switch of tracking method changes no count: no delta
-        ("UPDATE", None, None),
-        ("CREATE", 9, 9),
+    assert [(a["kind"], a.get("delta"), a.get("quantityBefore"), a.get("quantityAfter")) for a in trail] == [
+        ("UPDATE", None, None, 4),  # a switch of tracking method changes no count: no delta
+        ("UPDATE", None, 9, None),
+        ("CREATE", 9, None, 9),
     ]
 
 
@@ -645,13 +643,20 @@ def test_every_kind_of_change_leaves_its_record_newest_first(api: Api) -> None:
     ok(api.decrement({"variantId": "audited", "decrementBy": 8}))
 
     trail = adjustments(api, item["id"])
-    assert [(a["kind"], a.get("delta"), a.get("quantityAfter"), a["reason"]) for a in trail] == [
-        ("UPDATE", 7, 7, "UPDATE"),
-        ("PREORDER", 2, None, "PREORDER"),
-        ("DECREMENT", -5, None, "ORDER"),
-        ("INCREMENT", 3, None, "RESTOCK"),
-        ("CREATE", 2, 2, "CREATE"),
+    # Exact before and after for every kind, in a chain: each record starts where the one before ended.
+    exact = [
+        (a["kind"], a.get("delta"), a.get("quantityBefore"), a.get("quantityAfter"), a["reason"])
+        for a in trail
     ]
+    assert exact == [
+        ("UPDATE", 7, 0, 7, "UPDATE"),
+        ("PREORDER", 2, 0, 0, "PREORDER"),
+        ("DECREMENT", -5, 5, 0, "ORDER"),
+        ("INCREMENT", 3, 2, 5, "RESTOCK"),
+        ("CREATE", 2, None, 2, "CREATE"),
+    ]
+    assert [a["revision"] for a in trail] == ["5", "4", "3", "2", "1"]
+    assert (trail[1]["preorderCounterBefore"], trail[1]["preorderCounterAfter"]) == (0, 2)
     assert all(a["requestId"] and a["createdDate"].endswith("Z") for a in trail)
     assert len({a["requestId"] for a in trail}) == 5
     assert [a["createdDate"] for a in trail] == sorted((a["createdDate"] for a in trail), reverse=True)
@@ -660,6 +665,7 @@ def test_every_kind_of_change_leaves_its_record_newest_first(api: Api) -> None:
 def test_the_audit_trail_pages_with_cursors(api: Api) -> None:
     for _ in range(4):
         ok(api.decrement({"variantId": SOCKS_A_VARIANT, "decrementBy": 1}))
+    ledger(api, SOCKS_A_ITEM)  # caught up
     first = api.get(f"/stores/v3/inventory-items/{SOCKS_A_ITEM}/adjustments?limit=2")
     assert first.status == 200 and first.body["pagingMetadata"]["hasNext"] is True
     cursor = first.body["pagingMetadata"]["cursors"]["next"]

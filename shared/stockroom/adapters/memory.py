@@ -105,7 +105,9 @@ class InMemoryInventoryRepository:
                 raise OrderAlreadyApplied()
             refused: dict[int, InventoryItem | None] = {}
             recorded = frozenset(
-                i for i, w in enumerate(writes) if (w.line.key, audit.request_id, w.line.index) in self._witnesses
+                i
+                for i, w in enumerate(writes)
+                if (w.line.key, audit.request_id, w.line.index) in self._witnesses
             )
             changed: list[tuple[StockWrite, InventoryItem]] = []
             for position, write in enumerate(writes):

@@ -31,7 +31,7 @@ from stockroom.core.errors import StorageUnavailable
 from stockroom.core.lanes import shared_executor
 from stockroom.core.ports import InventoryRepository, NotApplied, StockWrite, WritesConflicted, WritesRefused
 from stockroom.core.rules import Reject, WritePath, judge_decrement, judge_increment
-from stockroom.core.writes import Retry, write_by_rules
+from stockroom.core.writes import Retry, backoff, write_by_rules
 
 # Two operations a line (the update and its witness); DynamoDB's limit is 100 a transaction.
 PACK_LINES = 50
@@ -128,6 +128,9 @@ class PackWriter:
 
         def rejudge(refusal: NotApplied, pack: _Pack) -> Retry[_Pack]:
             if isinstance(refusal, WritesConflicted):
+                if len(refusal.positions) == len(pack.pending):
+                    backoff(2)  # the whole pack met another writer: again, shortly, as it is
+                    return Retry(pack)
                 stay = [w for i, w in enumerate(pack.pending) if i not in refusal.positions]
                 moved = [w for i, w in enumerate(pack.pending) if i in refusal.positions]
                 return Retry(replace(pack, pending=tuple(stay), alone=(*pack.alone, *moved)))

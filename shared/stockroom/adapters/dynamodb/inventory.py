@@ -308,12 +308,15 @@ class DynamoDBInventoryRepository:
         """Up to `limit` of the store's ledger records, oldest first, after feed position `after`: from the
         ByStoreFeed index, never a Scan. (An index is eventually consistent: the newest records may show a
         moment later, as the ledger itself trails its changes.)"""
+        condition, values = "feedPk = :store", {":store": {"S": store_pk(store_id)}}
+        if after:  # DynamoDB refuses an empty key value: from the beginning, the key condition is the store
+            condition, values = f"{condition} AND feedSk > :after", {**values, ":after": {"S": after}}
         answer = self._table.call(
             "query",
             TableName=table_name(),
             IndexName=FEED_INDEX,
-            KeyConditionExpression="feedPk = :store AND feedSk > :after",
-            ExpressionAttributeValues={":store": {"S": store_pk(store_id)}, ":after": {"S": after}},
+            KeyConditionExpression=condition,
+            ExpressionAttributeValues=values,
             Limit=limit,
         )
         return [(a["feedSk"]["S"], adjustment_from_attributes(a)) for a in answer.get("Items", [])]

@@ -15,7 +15,7 @@ from stockroom.dialects.wix.query_models import (
     QueryInventoryItemsRequest,
     QueryInventoryItemsResponse,
 )
-from stockroom.http.fields import Id
+from stockroom.http.fields import Id, IsoTime
 from stockroom.wiring import inventory_service
 
 router = Router()
@@ -50,6 +50,27 @@ def list_adjustments(
     page = inventory_service().adjustments(
         current_store(router.current_event),
         inventoryItemId,
+        limit=limit,
+        cursor=cursor,
+        cursor_field="cursor",
+    )
+    return ListAdjustmentsResponse.of(page)
+
+
+@router.get(
+    "/stores/v3/inventory-adjustments",
+    summary="The store's ledger, oldest first: every applied change of every item, deleted ones' too",
+    tags=TAGS,
+    responses=documented(),
+)
+def list_store_adjustments(
+    since: Annotated[IsoTime | None, Query(description="Records from this time on (ISO 8601)")] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_QUERY_LIMIT)] = MAX_QUERY_LIMIT,
+    cursor: Annotated[str | None, Query(min_length=1, max_length=2048)] = None,
+) -> ListAdjustmentsResponse:
+    page = inventory_service().feed(
+        current_store(router.current_event),
+        since=since or "",
         limit=limit,
         cursor=cursor,
         cursor_field="cursor",

@@ -9,7 +9,7 @@ from pydantic import Field, StrictInt, StrictStr, model_validator
 from stockroom.core.domain import Adjustment, AvailabilityStatus, InventoryItem, ItemQuery
 from stockroom.core.paging import Page
 from stockroom.dialects.wix.models import MAX_QUERY_LIMIT, InventoryItemOut, Status, WixRequest, WixResponse
-from stockroom.http.fields import Id
+from stockroom.http.fields import Id, IsoTime
 
 # --- query -------------------------------------------------------------------------------------------------
 
@@ -54,11 +54,29 @@ class StatusCondition(_Condition):
         )
 
 
+class DateCondition(WixRequest):
+    gt: IsoTime | None = Field(None, alias="$gt")
+    gte: IsoTime | None = Field(None, alias="$gte")
+    lt: IsoTime | None = Field(None, alias="$lt")
+    lte: IsoTime | None = Field(None, alias="$lte")
+
+    @model_validator(mode="after")
+    def _some_bound(self) -> DateCondition:
+        if not self.bounds():
+            raise ValueError("give at least one of $gt, $gte, $lt and $lte")
+        return self
+
+    def bounds(self) -> tuple[tuple[str, str], ...]:
+        named = (("$gt", self.gt), ("$gte", self.gte), ("$lt", self.lt), ("$lte", self.lte))
+        return tuple((op, value) for op, value in named if value is not None)
+
+
 class InventoryItemFilter(WixRequest):
     productId: IdCondition | None = None
     variantId: IdCondition | None = None
     locationId: IdCondition | None = None
     availabilityStatus: StatusCondition | None = None
+    updatedDate: DateCondition | None = None
 
     def to_query(self) -> ItemQuery:
         return ItemQuery(
@@ -66,6 +84,7 @@ class InventoryItemFilter(WixRequest):
             variant_ids=self.variantId.values() if self.variantId else None,
             location_ids=self.locationId.values() if self.locationId else None,
             statuses=self.availabilityStatus.values() if self.availabilityStatus else None,
+            updated=self.updatedDate.bounds() if self.updatedDate else (),
         )
 
 
@@ -113,12 +132,35 @@ class QueryInventoryItemsResponse(WixResponse):
 
 
 class AdjustmentOut(WixResponse):
+    """One ledger record (SPEC §8): exact, whatever the concurrency."""
+
+    inventoryItemId: str
+    revision: str = Field(description="The item's revision after the change.")
     kind: str
     delta: int | None = None
-    quantityAfter: int | None = Field(None, description="Where the write knew it (absolute sets).")
+    quantityBefore: int | None = Field(None, description="On hand before the change (tracked items).")
+    quantityAfter: int | None = Field(None, description="On hand after the change (tracked items).")
+    preorderCounterBefore: int | None = None
+    preorderCounterAfter: int | None = None
     reason: str
     requestId: str
     createdDate: str
+
+    @classmethod
+    def of(cls, a: Adjustment) -> AdjustmentOut:
+        return cls(
+            inventoryItemId=a.item_id,
+            revision=str(a.revision),
+            kind=a.kind.value,
+            delta=a.delta,
+            quantityBefore=a.quantity_before,
+            quantityAfter=a.quantity_after,
+            preorderCounterBefore=a.counter_before,
+            preorderCounterAfter=a.counter_after,
+            reason=a.reason,
+            requestId=a.request_id,
+            createdDate=a.created_date,
+        )
 
 
 class ListAdjustmentsResponse(WixResponse):
@@ -128,16 +170,6 @@ class ListAdjustmentsResponse(WixResponse):
     @classmethod
     def of(cls, page: Page[Adjustment]) -> ListAdjustmentsResponse:
         return cls(
-            adjustments=[
-                AdjustmentOut(
-                    kind=a.kind.value,
-                    delta=a.delta,
-                    quantityAfter=a.quantity_after,
-                    reason=a.reason,
-                    requestId=a.request_id,
-                    createdDate=a.created_date,
-                )
-                for a in page.entries
-            ],
+            adjustments=[AdjustmentOut.of(a) for a in page.entries],
             pagingMetadata=PagingMetadata.of(len(page.entries), page.next_cursor),
         )
