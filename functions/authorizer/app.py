@@ -12,7 +12,7 @@ from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event i
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from stockroom.auth import STORES_CONTEXT_KEY, stores_for_key
+from stockroom.auth import stores_context, stores_for_key
 
 logger = Logger()
 
@@ -25,7 +25,7 @@ def lambda_handler(event: APIGatewayAuthorizerRequestEvent, context: LambdaConte
         logger.info("rejected an unknown or missing API key")  # never log the key itself
         raise Exception("Unauthorized")  # API Gateway's contract for a 401
     policy = APIGatewayAuthorizerResponse.from_route_arn(
-        event.method_arn, principal_id=f"stores:{stores[0]}", context={STORES_CONTEXT_KEY: ",".join(stores)}
+        event.method_arn, principal_id=f"stores:{stores[0]}", context=stores_context(stores)
     )
     # The answer is cached per key (ReauthorizeEvery), so it must cover every route, not just this one.
     policy.allow_all_routes()

@@ -56,7 +56,7 @@ from stockroom.repository import (
     OrderMarker,
     OrderRefused,
 )
-from stockroom.rules import WritePath
+from stockroom.rules import MAX_UNITS_PER_LINE, WritePath
 
 # Enough connections for every line of a 300-line request to be in flight in about two waves.
 MAX_POOL_CONNECTIONS = int(os.environ.get("STOCKROOM_MAX_PARALLEL_WRITES", "150"))
@@ -623,16 +623,19 @@ class DynamoDBInventoryRepository:
         )
 
     def increment(self, line: IncrementLine, *, audit: AuditContext, attempt: int = 0) -> None:
-        # Rules 1 and 2: the item exists and counts; nothing else can refuse an increment.
+        # Rules 1 and 2 (the item exists and counts), and the bound: the result stays within
+        # MAX_UNITS_PER_LINE, judged from the stored quantity itself, so concurrent increments cannot pass it.
         self._write_with_audit(
             _audited_update(
                 line.key,
                 {
-                    "ConditionExpression": "attribute_exists(pk) AND trackQuantity = :true",
+                    "ConditionExpression": "attribute_exists(pk) AND trackQuantity = :true"
+                    " AND quantity <= :room",
                     "UpdateExpression": "SET quantity = quantity + :n, revision = revision + :one,"
                     " updatedDate = :now",
                     "ExpressionAttributeValues": {
                         ":n": _n(line.quantity),
+                        ":room": _n(MAX_UNITS_PER_LINE - line.quantity),
                         ":true": {"BOOL": True},
                         ":one": _n(1),
                         ":now": {"S": audit.created_date},

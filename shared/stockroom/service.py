@@ -324,7 +324,7 @@ class InventoryService:
                 self._repository.increment(line, audit=audit, attempt=attempt)
                 return LineResult(line.index, None, kind=AdjustmentKind.INCREMENT)
             except ConditionNotMet as refused:
-                error = judge_increment(refused.item)
+                error = judge_increment(refused.item, line.quantity)
                 if error is not None:
                     return LineResult(line.index, refused.item.id if refused.item else None, error=error)
                 # The item started tracking quantity under this line: try again.
