@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -56,10 +56,8 @@ def start_serve(
 
 def kill_group(process: subprocess.Popen[str], sig: int = signal.SIGKILL) -> None:
     """Signal the whole process group (serve, its workers, the resource tracker); ignore a group gone."""
-    try:
+    with suppress(ProcessLookupError):
         os.killpg(process.pid, sig)
-    except ProcessLookupError:
-        pass
     try:
         process.wait(timeout=30)
     except subprocess.TimeoutExpired:

@@ -71,9 +71,11 @@ def test_without_data_dir_nothing_is_kept_and_with_it_everything_is(tmp_path: Pa
 
 def test_one_data_dir_serves_one_engine(tmp_path: Path) -> None:
     data = str(tmp_path / "data")
-    with serving("--data-dir", data):
-        with pytest.raises(AssertionError, match="in use by another stockroom process"):
-            start_serve("--data-dir", data, timeout=60)
+    with (
+        serving("--data-dir", data),
+        pytest.raises(AssertionError, match="in use by another stockroom process"),
+    ):
+        start_serve("--data-dir", data, timeout=60)
 
 
 def _wait_until(condition: object, timeout: float) -> bool:

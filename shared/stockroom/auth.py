@@ -22,6 +22,7 @@ from stockroom.fields import ID_PATTERN
 # there, no keys configured means no caller is let in.
 DEFAULT_DEV_KEYS = {"local-dev-key": ["639749a5cb1db88617891bf0"]}
 STORES_CONTEXT_KEY = "stores"
+ECHO_LIMIT = 128  # the longest id (ID_PATTERN)
 
 
 def valid_store_id(store_id: object) -> bool:
@@ -107,5 +108,7 @@ def choose_store(allowed: Sequence[str], requested: str | None) -> str:
     if requested is None or requested == "":
         return allowed[0]
     if requested not in allowed:
-        raise StoreForbidden("The API key does not cover this store.", {"storeId": requested})
+        # Echo no more than an id can hold: the header can carry kilobytes.
+        shown = requested if len(requested) <= ECHO_LIMIT else requested[:ECHO_LIMIT] + "..."
+        raise StoreForbidden("The API key does not cover this store.", {"storeId": shown})
     return requested
