@@ -147,6 +147,9 @@ ITEM_SK = "ITEM"
 ITEM_ID_SK = "ITEM_ID"
 STORE_SK = "STORE"
 ORDER_SK = "ORDER"
+# An order marker outlives every redelivery: SQS keeps a message 4 days by default (14 at most) and the DLQ
+# 14 more, after which a redrive may send it again. 35 days covers 14 + 14 with a week to spare.
+ORDER_MARKER_TTL_SECONDS = 35 * 24 * 3600
 API_KEY_SK = "APIKEY"
 
 
@@ -810,6 +813,9 @@ class DynamoDBInventoryRepository:
                             "entity": {"S": "OrderMarker"},
                             "requestId": {"S": audit.request_id},
                             "createdDate": {"S": audit.created_date},
+                            # The table's TTL attribute: DynamoDB deletes the marker once no copy of the
+                            # order can still arrive (see ORDER_MARKER_TTL_SECONDS).
+                            "expiresAt": _n(int(time.time()) + ORDER_MARKER_TTL_SECONDS),
                         },
                         "ConditionExpression": "attribute_not_exists(pk)",
                     }
