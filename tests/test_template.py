@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from stockroom.events.bus import SOURCE
 from stockroom_local.gateway import Gateway
 from stockroom_local.template import Template
 
@@ -156,6 +157,8 @@ def test_events_are_published_on_the_bus_only(template: Template) -> None:
                 assert (statement["Action"], statement["Resource"]) == ("events:PutEvents", bus_arn), (
                     logical_id
                 )
+                # Only as Stockroom (bus.SOURCE): never as the order service whose events we apply.
+                assert statement["Condition"] == {"StringEquals": {"events:source": SOURCE}}, logical_id
                 publishers.add(logical_id)
     assert publishers == {"OrderPlacedFunction", "AvailabilityFunction"}
 

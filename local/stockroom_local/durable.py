@@ -191,7 +191,10 @@ class Journal:
         self._remove_older()
 
     def close(self) -> None:
+        """On a clean stop, after the server stopped: a last snapshot makes the next start replay nothing."""
         if self._file is not None:
+            if self.records and not self.failed:
+                self.snapshot()
             self._file.close()
             self._file = None
         if self._lock_file is not None:
