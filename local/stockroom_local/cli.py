@@ -25,7 +25,7 @@ from stockroom.auth import (
 )
 from stockroom.dynamodb import DynamoDBApiKeyStore
 from stockroom.service import utc_now
-from stockroom_local.engine import Engine, ensure_event_bus, ensure_tables
+from stockroom_local.engine import ENDPOINT_VARIABLES, Engine, ensure_event_bus, ensure_tables
 from stockroom_local.gateway import make_server
 from stockroom_local.invoke import invoke
 from stockroom_local.template import load_template
@@ -158,6 +158,8 @@ def main(argv: list[str] | None = None) -> int:
     revoke_parser.set_defaults(run=keys_revoke)
 
     args = parser.parse_args(argv)
+    if getattr(args, "data_dir", None) and any(os.environ.get(v) for v in ENDPOINT_VARIABLES):
+        parser.error("--data-dir is for the embedded engine, and AWS_ENDPOINT_URL is set")
     return int(args.run(args))
 
 
