@@ -13,7 +13,7 @@ from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event i
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from stockroom.core.api_keys import stores_for_key
-from stockroom.http.auth import STORES_CONTEXT_KEY
+from stockroom.http.auth import stores_context
 from stockroom.wiring import api_key_store
 
 logger = Logger()
@@ -28,7 +28,7 @@ def lambda_handler(event: APIGatewayAuthorizerRequestEvent, context: LambdaConte
         logger.info("rejected an unknown or missing API key")  # never log the key itself
         raise Exception("Unauthorized")  # API Gateway's contract for a 401
     policy = APIGatewayAuthorizerResponse.from_route_arn(
-        event.method_arn, principal_id=f"stores:{stores[0]}", context={STORES_CONTEXT_KEY: ",".join(stores)}
+        event.method_arn, principal_id=f"stores:{stores[0]}", context=stores_context(stores)
     )
     # The answer is cached per key (ReauthorizeEvery), so it must cover every route, not just this one.
     policy.allow_all_routes()

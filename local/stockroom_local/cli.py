@@ -11,13 +11,21 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 from pathlib import Path
 
 from stockroom.adapters.dynamodb.api_keys import DynamoDBApiKeyStore
-from stockroom.core.api_keys import DEFAULT_DEV_KEYS, hash_key, mint_key, printable_prefix
+from stockroom.core.api_keys import (
+    DEFAULT_DEV_KEYS,
+    configured_keys,
+    hash_key,
+    mint_key,
+    printable_prefix,
+    valid_store_id,
+)
 from stockroom.core.service import utc_now
-from stockroom_local.engine import Engine, ensure_event_bus, ensure_tables
+from stockroom_local.engine import ENDPOINT_VARIABLES, Engine, ensure_event_bus, ensure_tables
 from stockroom_local.gateway import make_server
 from stockroom_local.invoke import invoke
 from stockroom_local.streams import StreamPump, subscriptions
@@ -33,16 +41,32 @@ def _prepare(seed: bool) -> None:
         seed_demo_data()
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt  # SIGTERM stops the server the way Ctrl-C does: workers and engine closed
+
+
+def _banner_keys() -> str:
+    """The development keys the authorizer knows, named as the user set them (at most three)."""
+    keys = list(configured_keys())
+    if not keys:
+        return "Send the header:  Authorization: <a key from `stockroom keys create`>"
+    shown = " | ".join(keys[:3]) + (f" (and {len(keys) - 3} more)" if len(keys) > 3 else "")
+    return f"Send the header:  Authorization: {shown}"
+
+
 def serve(args: argparse.Namespace) -> int:
     template = load_template(args.template)
-    with Engine.from_env() as engine:
+    signal.signal(signal.SIGTERM, _interrupt)
+    with Engine.from_env(data_dir=args.data_dir, snapshot_every=args.snapshot_every) as engine:
         _prepare(seed=not args.no_seed)
         server = make_server(template, args.host, args.port)
         # The table's stream, to the functions that subscribe to it (the ledger, availability events).
         pump = StreamPump(subscriptions(template), server.gateway.invoker).start()
         kind = "embedded moto" if engine.embedded else "external"
+        if engine.journal is not None:
+            kind += f", kept in {args.data_dir}, {engine.replayed} logged change(s) replayed"
         print(f"Stockroom API on {server.url} (DynamoDB: {kind}, {engine.endpoint_url})", flush=True)
-        print("Send the header:  Authorization: local-dev-key   (Ctrl-C to stop)", flush=True)
+        print(f"{_banner_keys()}   (Ctrl-C to stop)", flush=True)
         try:
             server.serve_forever()
         except KeyboardInterrupt:
@@ -65,14 +89,20 @@ def invoke_command(args: argparse.Namespace) -> int:
 
 
 def keys_create(args: argparse.Namespace) -> int:
-    with Engine.from_env() as engine:
+    bad = [store for store in args.store if not valid_store_id(store)]
+    if bad:
+        # A comma (or any character outside the id alphabet) once made one store read as two.
+        names = ", ".join(map(repr, bad))
+        print(f"error: not a store id: {names} (1 to 128 of A-Z a-z 0-9 . _ : -)", file=sys.stderr)
+        return 2
+    with Engine.from_env(data_dir=args.data_dir) as engine:
         ensure_tables()
         key = mint_key()
         DynamoDBApiKeyStore().add(hash_key(key), printable_prefix(key), args.store, utc_now())
-        if engine.embedded:
+        if engine.embedded and engine.journal is None:
             print(
                 "warning: the embedded engine forgets this key when the command ends; "
-                "set AWS_ENDPOINT_URL_DYNAMODB to keep it",
+                "use --data-dir or set AWS_ENDPOINT_URL_DYNAMODB to keep it",
                 file=sys.stderr,
             )
     # Printed once, never stored: only its SHA-256 is kept.
@@ -82,11 +112,17 @@ def keys_create(args: argparse.Namespace) -> int:
 
 
 def keys_revoke(args: argparse.Namespace) -> int:
-    with Engine.from_env():
+    with Engine.from_env(data_dir=args.data_dir):
         ensure_tables()
         revoked = DynamoDBApiKeyStore().revoke(args.prefix)
     print("revoked" if revoked else f"no key with prefix {args.prefix}", file=sys.stderr)
     return 0 if revoked else 1
+
+
+DATA_DIR_HELP = (
+    "keep the embedded engine's tables in this directory (a write-ahead log, fsynced before each answer, and"
+    " snapshots); without it they live in memory only"
+)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -100,6 +136,10 @@ def main(argv: list[str] | None = None) -> int:
     serve_parser.add_argument("--host", default="127.0.0.1")
     serve_parser.add_argument("--port", type=int, default=3000)
     serve_parser.add_argument("--no-seed", action="store_true", help="do not load the demo data")
+    serve_parser.add_argument("--data-dir", help=DATA_DIR_HELP)
+    serve_parser.add_argument(
+        "--snapshot-every", type=int, metavar="N", help="with --data-dir: logged changes between snapshots"
+    )
     serve_parser.set_defaults(run=serve)
 
     invoke_parser = commands.add_parser("invoke", help="run one function once, like `sam local invoke`")
@@ -114,12 +154,16 @@ def main(argv: list[str] | None = None) -> int:
         "create", help="mint a key for one or more stores; prints it once"
     )
     create_parser.add_argument("--store", action="append", required=True, help="a store id (repeatable)")
+    create_parser.add_argument("--data-dir", help=DATA_DIR_HELP)
     create_parser.set_defaults(run=keys_create)
     revoke_parser = key_commands.add_parser("revoke", help="revoke the key with this printable prefix")
     revoke_parser.add_argument("prefix")
+    revoke_parser.add_argument("--data-dir", help=DATA_DIR_HELP)
     revoke_parser.set_defaults(run=keys_revoke)
 
     args = parser.parse_args(argv)
+    if getattr(args, "data_dir", None) and any(os.environ.get(v) for v in ENDPOINT_VARIABLES):
+        parser.error("--data-dir is for the embedded engine, and AWS_ENDPOINT_URL is set")
     return int(args.run(args))
 
 

@@ -22,20 +22,25 @@ from typing import Any
 import boto3
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
+from stockroom_local.durable import Journal
 from stockroom_local.template import Template, load_template
 
 ENDPOINT_VARIABLES = ("AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL")
 
 
 class SerializedApp:
-    """WSGI middleware: runs each request, body included, under one lock."""
+    """WSGI middleware: runs each request, body included, under one lock; with a journal, logs each answered
+    change durably before its answer leaves (the answer is only sent once this returns)."""
 
-    def __init__(self, app: Callable[..., Iterable[bytes]]):
+    def __init__(self, app: Callable[..., Iterable[bytes]], journal: Journal | None = None):
         self.app = app
         self.lock = threading.Lock()
+        self.journal = journal
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
         with self.lock:
+            if self.journal is not None:
+                return self.journal.serve(self.app, environ, start_response)
             # Drain the response inside the lock: a lazy body would run moto code after release.
             return list(self.app(environ, start_response))
 
@@ -201,18 +206,33 @@ class Engine:
     answers every service on one endpoint.
     """
 
-    def __init__(self, endpoint_url: str | None = None, host: str = "127.0.0.1", port: int = 0):
+    def __init__(
+        self,
+        endpoint_url: str | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        data_dir: str | None = None,
+        snapshot_every: int | None = None,
+    ):
+        if data_dir is not None and endpoint_url is not None:
+            raise ValueError("--data-dir is for the embedded engine: an external endpoint keeps state")
         self.external_url = endpoint_url
+        self.journal = (
+            Journal(data_dir, **({"snapshot_every": snapshot_every} if snapshot_every else {}))
+            if data_dir
+            else None
+        )
+        self.replayed = 0
         self.host, self.port = host, port
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
         self._saved_env: dict[str, str | None] = {}
 
     @classmethod
-    def from_env(cls) -> Engine:
+    def from_env(cls, data_dir: str | None = None, snapshot_every: int | None = None) -> Engine:
         """An engine on AWS_ENDPOINT_URL_DYNAMODB / AWS_ENDPOINT_URL if set, else an embedded one."""
         url = next((os.environ[v] for v in ENDPOINT_VARIABLES if os.environ.get(v)), None)
-        return cls(endpoint_url=url)
+        return cls(endpoint_url=url, data_dir=data_dir, snapshot_every=snapshot_every)
 
     @property
     def embedded(self) -> bool:
@@ -233,7 +253,11 @@ class Engine:
 
             snapshot_items_not_tables()
             honour_client_request_tokens()
-            app = SerializedApp(DomainDispatcherApplication(create_backend_app))
+            moto_app = DomainDispatcherApplication(create_backend_app)
+            app = SerializedApp(moto_app, self.journal)
+            if self.journal is not None:
+                with app.lock:
+                    self.replayed = self.journal.open(moto_app)
             self._server = make_server(
                 self.host, self.port, app, threaded=True, request_handler=_QuietHandler
             )
@@ -265,6 +289,8 @@ class Engine:
             if self._thread is not None:
                 self._thread.join()
             self._server = self._thread = None
+        if self.journal is not None:
+            self.journal.close()
         for key, value in self._saved_env.items():
             if value is None:
                 os.environ.pop(key, None)

@@ -6,6 +6,7 @@ import base64
 import json
 import logging
 import re
+import sys
 import threading
 import time
 import uuid
@@ -13,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import SplitResult, parse_qsl, unquote
 
 from stockroom_local.invoke import ExecutionEnvironments, invoke
 from stockroom_local.template import Route, Template
@@ -21,6 +22,7 @@ from stockroom_local.template import Route, Template
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
+READ_TIMEOUT_SECONDS = 10.0
 ACCOUNT_ID = "123456789012"
 REGION = "us-east-1"
 API_ID = "local"
@@ -116,7 +118,12 @@ class Gateway:
     ) -> Response:
         if len(body) > MAX_BODY_BYTES:
             return json_response(413, {"message": "Request Too Long"})
-        url = urlsplit(target)
+        if not target.startswith("/"):
+            # An absolute-form ("http://host/...") or asterisk target: API Gateway routes origin-form only.
+            return json_response(400, {"message": "Bad Request"})
+        # Not urlsplit: it reads "//stores/v3/..." as host "stores" and path "/v3/...", a route it is not.
+        path, _, query = target.partition("?")
+        url = SplitResult("", "", path.partition("#")[0], query.partition("#")[0], "")
         found = self.match(method, url.path)
         if found is None:
             # What API Gateway answers for a path or method it has no route for (not a 404).
@@ -244,6 +251,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     # Headers and body go out in two writes: with Nagle on, the body waits ~40 ms for a delayed ACK.
     disable_nagle_algorithm = True
+    # Seconds a read may wait: a client that sends a short body (or nothing) gives its thread back.
+    timeout = READ_TIMEOUT_SECONDS
     server: GatewayServer
 
     def _serve(self) -> None:
@@ -251,8 +260,10 @@ class _RequestHandler(BaseHTTPRequestHandler):
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
             self._send(json_response(411, {"message": "Length Required"}))
             return
+        lengths = self.headers.get_all("Content-Length") or []
         try:
-            length = int(self.headers.get("Content-Length") or 0)
+            # Two lengths are two ways to frame the body (request smuggling): refused, even if equal.
+            length = int(lengths[0]) if len(lengths) == 1 else -1 if lengths else 0
         except ValueError:
             length = -1
         if length < 0:
@@ -264,8 +275,14 @@ class _RequestHandler(BaseHTTPRequestHandler):
             self.close_connection = True  # the unread body is still on the socket
             return
         body = self.rfile.read(length) if length else b""
+        if len(body) < length:  # the client closed before its Content-Length
+            self.close_connection = True
+            return
+        # The target as sent: http.server rewrites a leading "//" in self.path to "/", which would route it.
+        words = self.requestline.split()
+        target = words[1] if len(words) == 3 else self.path
         self._send(
-            gateway.handle(self.command, self.path, list(self.headers.items()), body, self.client_address[0])
+            gateway.handle(self.command, target, list(self.headers.items()), body, self.client_address[0])
         )
 
     def __getattr__(self, name: str) -> Any:
@@ -300,6 +317,15 @@ class GatewayServer(ThreadingHTTPServer):
         self.verbose = verbose
         self.environments: ExecutionEnvironments | None = None
         super().__init__(address, _RequestHandler)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        error = sys.exc_info()[1]
+        if isinstance(error, ConnectionError | TimeoutError):
+            # A client that hung up or stalled is routine: one line, not a traceback.
+            if self.verbose:
+                print(f"client {client_address[0]} went away ({type(error).__name__})", file=sys.stderr)
+            return
+        super().handle_error(request, client_address)
 
     def server_close(self) -> None:
         super().server_close()

@@ -141,7 +141,23 @@ _environment_template: Template | None = None
 
 def _start_environment(template_path: str, parameters: dict[str, str]) -> None:
     global _environment_template
+    _exit_with_parent()
     _environment_template = load_template(template_path, parameter_overrides=parameters)
+
+
+def _exit_with_parent(interval: float = 0.5) -> None:
+    """End this worker once the process that started it is gone (a SIGKILLed `stockroom serve` cannot shut
+    its pool down, and an orphan would wait for work forever). Polls getppid rather than using
+    PR_SET_PDEATHSIG: that fires when the parent *thread* ends, and workers are started from request
+    threads that end after each request."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(interval)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="stockroom-parent-watch", daemon=True).start()
 
 
 def _invoke_in_environment(logical_id: str, event: Any) -> Any:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 import uuid
 from typing import Any
 
@@ -13,11 +14,12 @@ import pytest
 
 from stockroom.adapters import eventbridge as bus
 from stockroom.adapters.dynamodb.inventory import DynamoDBInventoryRepository
-from stockroom.adapters.dynamodb.layout import item_pk, table_name
+from stockroom.adapters.dynamodb.layout import item_pk, order_pk, table_name
 from stockroom.core.domain import ItemKey
 from stockroom.core.errors import StorageUnavailable
 from stockroom.events.orders import MAX_ORDER_LINES
-from stockroom_local.invoke import ExecutionEnvironments
+from stockroom_local.invoke import ExecutionEnvironments, invoke
+from stockroom_local.template import Template, load_template
 from tests.conftest import InvokeFunction, PublishedEvents
 from tests.support import DEMO_DEFAULT_LOCATION_ID, DEMO_STORE_ID, SOCKS_B_VARIANT
 
@@ -33,7 +35,8 @@ def order(order_id: str, *lines: dict[str, Any], **detail: Any) -> dict[str, Any
         "version": "0",
         "id": str(uuid.uuid4()),
         "detail-type": "OrderPlaced",
-        "source": "orders.test",
+        "source": "orders.example",  # the template's OrderEventSource
+        "account": "123456789012",
         "detail": {"storeId": DEMO_STORE_ID, "orderId": order_id, "lines": list(lines), **detail},
     }
 
@@ -168,9 +171,41 @@ def test_unknown_items_are_named_in_the_rejection(
     assert stock(SIMPLE) == [20]
 
 
-def test_restrict_inventory_false_may_go_negative(invoke_function: InvokeFunction) -> None:
-    assert deliver(invoke_function, order("o-5", line(COMBINATION, 12), restrictInventory=False)) == []
-    assert stock(COMBINATION) == [-2]
+def test_restrict_inventory_false_is_refused_unless_the_deployment_allows_it(
+    invoke_function: InvokeFunction, template: Template
+) -> None:
+    oversell = order("o-5", line(COMBINATION, 12), restrictInventory=False)
+    assert deliver(invoke_function, oversell) == ["m0"]  # to the DLQ, never applied
+    assert stock(COMBINATION) == [10]
+    allowing = load_template(template.path, parameter_overrides={"OrdersMayOversell": "true"})
+    result = invoke("OrderPlacedFunction", batch(oversell), allowing)
+    assert result["batchItemFailures"] == [] and stock(COMBINATION) == [-2]
+
+
+@pytest.mark.parametrize(
+    "envelope",
+    [
+        {"source": "someone.else"},
+        {"source": "stockroom.inventory"},
+        {"account": "999999999999"},
+        {"source": None},
+    ],
+)
+def test_an_order_from_another_source_or_account_is_never_applied(
+    invoke_function: InvokeFunction, published_events: PublishedEvents, envelope: dict[str, Any]
+) -> None:
+    forged = {**order("o-forged", line(SIMPLE, 1)), **envelope}
+    forged = {k: v for k, v in forged.items() if v is not None}
+    assert deliver(invoke_function, forged) == ["m0"]
+    assert stock(SIMPLE) == [20] and published_events() == []
+
+
+def test_a_duplicate_key_in_an_order_event_is_malformed(invoke_function: InvokeFunction) -> None:
+    body = json.dumps(order("o-dup", line(SIMPLE, 1))).replace(
+        '"quantity": 1', '"quantity": 1, "quantity": 15'
+    )
+    assert deliver(invoke_function, body) == ["m0"]
+    assert stock(SIMPLE) == [20]
 
 
 def test_a_batch_of_one_poison_message_and_one_good_one_reports_only_the_poison(
@@ -277,3 +312,16 @@ def test_storage_unavailable_is_a_batch_item_failure(
     monkeypatch.undo()
     assert stock(SIMPLE) == [20]
     assert published_events() == []
+
+
+def test_an_order_marker_expires_by_the_tables_ttl_after_every_redelivery(
+    invoke_function: InvokeFunction, template: Template
+) -> None:
+    assert deliver(invoke_function, order("o-ttl", line(SIMPLE, 1))) == []
+    marker = boto3.client("dynamodb").get_item(
+        TableName=table_name(), Key={"pk": {"S": order_pk(DEMO_STORE_ID, "o-ttl")}, "sk": {"S": "ORDER"}}
+    )["Item"]
+    ttl_attribute = template.tables["InventoryTable"]["TimeToLiveSpecification"]["AttributeName"]
+    days_left = (int(marker[ttl_attribute]["N"]) - time.time()) / 86400
+    # Past SQS's longest retention (14 days) plus the DLQ's (14 days), after which no copy can arrive.
+    assert 28 < days_left <= 35

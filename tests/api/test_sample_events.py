@@ -59,7 +59,7 @@ def test_sample_event(sample: str, seeded: object, invoke_function: InvokeFuncti
     if logical_id == "AuthorizerFunction":
         statement = result["policyDocument"]["Statement"][0]
         assert (statement["Effect"], statement["Action"]) == ("Allow", "execute-api:Invoke")
-        assert result["context"]["stores"] == "639749a5cb1db88617891bf0"
+        assert result["context"]["stores"] == '["639749a5cb1db88617891bf0"]'
     elif sample in EXPECTED_BATCH_ITEM_FAILURES:
         failed = [failure["itemIdentifier"] for failure in result["batchItemFailures"]]
         assert failed == EXPECTED_BATCH_ITEM_FAILURES[sample]

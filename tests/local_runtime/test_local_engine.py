@@ -205,7 +205,7 @@ def test_path_and_query_parameters(echo_server: str) -> None:
     assert context["requestId"]
     assert context["authorizer"] == {
         "principalId": "stores:639749a5cb1db88617891bf0",
-        "stores": "639749a5cb1db88617891bf0",
+        "stores": '["639749a5cb1db88617891bf0"]',
     }
 
 

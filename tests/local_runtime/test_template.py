@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from stockroom.events.bus import SOURCE
 from stockroom_local.gateway import Gateway
 from stockroom_local.template import Template
 
@@ -73,6 +74,74 @@ def test_table_is_protected_and_streams(template: Template) -> None:
     assert table["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
     assert table["StreamSpecification"] == {"StreamViewType": "NEW_AND_OLD_IMAGES"}
     assert table["DeletionProtectionEnabled"] == {"Fn::If": ["DeletionProtectionOn", True, False]}
+    # On unless the deployer says otherwise, and the data outlives the stack and any replacement.
+    assert template.parameters["DeletionProtection"] == "true"
+    resource = template.resources["InventoryTable"]
+    assert (resource["DeletionPolicy"], resource["UpdateReplacePolicy"]) == ("Retain", "Retain")
+
+
+def test_the_store_functions_cannot_touch_api_key_records(template: Template) -> None:
+    """Every statement of the Wix, Prosperna and order functions on the table is limited to STORE# keys, so a
+    bug or an injected key can never write an APIKEY# (or APIKEYPREFIX#) record."""
+    table_arn = {"Fn::GetAtt": ["InventoryTable", "Arn"]}
+    for logical_id in ("WixInventoryFunction", "ProspernaStockFunction", "OrderPlacedFunction"):
+        on_table = [s for s in _statements(template.resources[logical_id]) if s["Resource"] == table_arn]
+        assert on_table, logical_id
+        for statement in on_table:
+            assert statement["Condition"] == {
+                "ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["STORE#*"]}
+            }
+            assert statement["Effect"] == "Allow"
+
+
+def test_the_api_sheds_load_and_logs_access(template: Template) -> None:
+    api = template.resources["StockroomApi"]["Properties"]
+    [settings] = api["MethodSettings"]
+    assert (settings["ResourcePath"], settings["HttpMethod"]) == ("/*", "*")
+    assert settings["ThrottlingRateLimit"] == {"Ref": "ApiThrottlingRateLimit"}
+    assert settings["ThrottlingBurstLimit"] == {"Ref": "ApiThrottlingBurstLimit"}
+    assert api["AccessLogSetting"]["DestinationArn"] == {"Fn::GetAtt": ["ApiAccessLogGroup", "Arn"]}
+    assert "$context.requestId" in api["AccessLogSetting"]["Format"]
+    # One client's flood of API calls cannot take the concurrency OrderPlacedFunction needs.
+    resources = template.resources
+    for logical_id in ("WixInventoryFunction", "ProspernaStockFunction"):
+        reserved = resources[logical_id]["Properties"]["ReservedConcurrentExecutions"]
+        assert reserved == {"Ref": "ApiReservedConcurrency"}, logical_id
+    orders = resources["OrderPlacedFunction"]["Properties"]
+    assert orders["ReservedConcurrentExecutions"] == {"Ref": "OrderReservedConcurrency"}
+    scaling = orders["Events"]["OrderPlaced"]["Properties"]["ScalingConfig"]
+    assert scaling == {"MaximumConcurrency": {"Ref": "OrderReservedConcurrency"}}
+
+
+def test_alarms_watch_every_dead_letter_queue_5xx_and_throttles(template: Template) -> None:
+    alarms = {
+        k: v["Properties"] for k, v in template.resources.items() if v["Type"] == "AWS::CloudWatch::Alarm"
+    }
+    watched_queues = {
+        alarm["Dimensions"][0]["Value"]["Fn::GetAtt"][0]
+        for alarm in alarms.values()
+        if alarm.get("Namespace") == "AWS/SQS"
+    }
+    queues = {k for k, v in template.resources.items() if v["Type"] == "AWS::SQS::Queue"}
+    assert watched_queues == queues - {"OrderPlacedQueue"}  # every queue where messages wait for a person
+    assert any(
+        a.get("MetricName") == "5XXError" and a.get("Namespace") == "AWS/ApiGateway" for a in alarms.values()
+    )
+    throttled = {
+        dimension["Value"]["Ref"]
+        for alarm in alarms.values()
+        for metric in [
+            alarm,
+            *(m["MetricStat"]["Metric"] for m in alarm.get("Metrics", []) if "MetricStat" in m),
+        ]
+        if metric.get("MetricName") == "Throttles"
+        for dimension in metric["Dimensions"]
+    }
+    assert throttled == {"WixInventoryFunction", "ProspernaStockFunction", "OrderPlacedFunction"}
+    for alarm in alarms.values():
+        assert alarm["AlarmActions"] == {
+            "Fn::If": ["AlarmTopicOn", [{"Ref": "AlarmTopicArn"}], {"Ref": "AWS::NoValue"}]
+        }
 
 
 def test_events_are_published_on_the_bus_only(template: Template) -> None:
@@ -88,6 +157,8 @@ def test_events_are_published_on_the_bus_only(template: Template) -> None:
                 assert (statement["Action"], statement["Resource"]) == ("events:PutEvents", bus_arn), (
                     logical_id
                 )
+                # Only as Stockroom (bus.SOURCE): never as the order service whose events we apply.
+                assert statement["Condition"] == {"StringEquals": {"events:source": SOURCE}}, logical_id
                 publishers.add(logical_id)
     assert publishers == {"OrderPlacedFunction", "AvailabilityFunction"}
 
@@ -104,7 +175,17 @@ def test_event_sources_return_only_failed_records(template: Template) -> None:
         "Fn::GetAtt": ["OrderPlacedDeadLetterQueue", "Arn"]
     }
     rule = resources["OrderPlacedRule"]["Properties"]
-    assert rule["EventPattern"] == {"detail-type": ["OrderPlaced"]}
+    # Pinned to the configured sender, which the handler checks again.
+    assert rule["EventPattern"] == {
+        "detail-type": ["OrderPlaced"],
+        "source": [{"Ref": "OrderEventSource"}],
+        "account": [{"Ref": "AWS::AccountId"}],
+    }
+    variables = resources["OrderPlacedFunction"]["Properties"]["Environment"]["Variables"]
+    assert variables["ORDER_EVENT_SOURCE"] == {"Ref": "OrderEventSource"}
+    assert variables["ORDER_EVENT_ACCOUNT"] == {"Ref": "AWS::AccountId"}
+    assert variables["ORDERS_MAY_OVERSELL"] == {"Ref": "OrdersMayOversell"}
+    assert template.parameters["OrdersMayOversell"] == "false"
 
     stream = resources["AvailabilityFunction"]["Properties"]["Events"]["ItemChanges"]["Properties"]
     assert stream["FunctionResponseTypes"] == ["ReportBatchItemFailures"]

@@ -81,7 +81,7 @@ class InMemoryInventoryRepository:
         if item is None:
             return None
         if isinstance(line, IncrementLine):
-            if judge_increment(item) is not None:
+            if judge_increment(item, line.quantity) is not None:
                 return None
             return replace(item, quantity=(item.quantity or 0) + line.quantity, revision=item.revision + 1)
         if write.path is None:  # an order's untracked item: left as it is, while it stays untracked

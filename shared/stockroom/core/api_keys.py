@@ -6,9 +6,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import secrets
 from collections.abc import Callable
 
+from stockroom.core.domain import ID_PATTERN
 from stockroom.core.ports import ApiKeyStore
 
 # What the local runtime uses when STOCKROOM_API_KEYS is not set. A Lambda never falls back to it:
@@ -18,8 +20,14 @@ KEY_PREFIX = "sr_"
 PRINTABLE_PREFIX_LENGTH = 11  # "sr_" and 8 characters: enough to name a key, far too little to guess it
 
 
+def valid_store_id(store_id: object) -> bool:
+    """A store id in the id alphabet: no comma, "#" or control character can widen what a key covers."""
+    return isinstance(store_id, str) and re.fullmatch(ID_PATTERN, store_id) is not None
+
+
 def configured_keys() -> dict[str, list[str]]:
-    """Keys from STOCKROOM_API_KEYS (JSON {"key": ["store", ...]}); none if unset or malformed."""
+    """Keys from STOCKROOM_API_KEYS (JSON {"key": ["store", ...]}); none if unset or malformed. A key with
+    any store id outside the id pattern is left out whole: it covers nothing rather than something else."""
     raw = os.environ.get("STOCKROOM_API_KEYS", "").strip()
     try:
         parsed = json.loads(raw) if raw else {}
@@ -27,7 +35,11 @@ def configured_keys() -> dict[str, list[str]]:
         return {}
     if not isinstance(parsed, dict):
         return {}
-    return {str(k): [str(s) for s in v] for k, v in parsed.items() if isinstance(v, list)}
+    return {
+        str(k): list(v)
+        for k, v in parsed.items()
+        if isinstance(v, list) and v and all(valid_store_id(s) for s in v)
+    }
 
 
 def hash_key(api_key: str) -> str:
@@ -50,7 +62,9 @@ def stores_for_key(
     factory builds, only when it is needed)."""
     if not api_key:
         return None
-    key = api_key.removeprefix("Bearer ").strip()
+    scheme, _, rest = api_key.strip().partition(" ")
+    # HTTP auth schemes are case-insensitive (RFC 9110): "bearer KEY" is "Bearer KEY".
+    key = rest.strip() if scheme.lower() == "bearer" else api_key.strip()
     if not key or len(key) > 256:
         return None
     stores = configured_keys().get(key)
@@ -59,4 +73,6 @@ def stores_for_key(
     if not key.startswith(KEY_PREFIX):
         return None  # not one we minted: no need to ask the store
     store = key_store() if callable(key_store) else key_store
-    return store.stores_of(hash_key(key)) or None
+    stored = store.stores_of(hash_key(key)) or None
+    # Keys minted before store ids were checked may hold any string: such a key covers nothing.
+    return stored if stored and all(valid_store_id(s) for s in stored) else None

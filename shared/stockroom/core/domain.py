@@ -21,6 +21,8 @@ class LineErrorCode(enum.StrEnum):
     TRACK_QUANTITY_DISABLED = "TRACK_QUANTITY_DISABLED"
     INSUFFICIENT_INVENTORY = "INSUFFICIENT_INVENTORY"
     PREORDER_LIMIT_EXCEEDED = "PREORDER_LIMIT_EXCEEDED"
+    # An increment would take the quantity past MAX_UNITS_PER_LINE, the most an item may hold.
+    QUANTITY_LIMIT_EXCEEDED = "QUANTITY_LIMIT_EXCEEDED"
     ALREADY_EXISTS = "ALREADY_EXISTS"
     # Optimistic concurrency: the caller's revision is not the item's any more.
     REVISION_MISMATCH = "REVISION_MISMATCH"

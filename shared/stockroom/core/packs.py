@@ -58,7 +58,7 @@ def judge(write: StockWrite, found: InventoryItem | None, restrict_inventory: bo
     next (another path, or the same one where the item changed under it)."""
     line = write.line
     if not isinstance(line, DecrementLine):
-        error = judge_increment(found)
+        error = judge_increment(found, line.quantity)
         return write if error is None else error
     decision = judge_decrement(
         found, line.quantity, preorder_request=line.preorder_request, restrict_inventory=restrict_inventory

@@ -94,10 +94,23 @@ def untracked_or_missing(item: InventoryItem | None, verb: str) -> LineError:
     )
 
 
-def judge_increment(item: InventoryItem | None) -> LineError | None:
-    """Why an increment may not apply to this snapshot (rules 1 and 2), or None: it may."""
+def judge_increment(item: InventoryItem | None, units: int) -> LineError | None:
+    """Why an increment may not apply to this snapshot (rules 1 and 2, and the quantity's bound), or None."""
     if item is None or not item.track_quantity:
         return untracked_or_missing(item, "incremented")
+    quantity = item.quantity or 0
+    if quantity + units > MAX_UNITS_PER_LINE:
+        # The bound every quantity field is validated against: past it, the item could not be restated.
+        return LineError(
+            LineErrorCode.QUANTITY_LIMIT_EXCEEDED,
+            f"Adding {units} units would take the quantity past {MAX_UNITS_PER_LINE:,}.",
+            {
+                "inventoryItemId": item.id,
+                "requested": units,
+                "quantity": quantity,
+                "available": MAX_UNITS_PER_LINE - quantity,
+            },
+        )
     return None
 
 

@@ -14,6 +14,7 @@ racing copy) finds it and changes nothing. Every message ends one of three ways:
 from __future__ import annotations
 
 import json
+import os
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -73,7 +74,24 @@ class EventEnvelope(BaseModel):
     model_config = ConfigDict(strict=True, extra="ignore")
 
     detail_type: StrictStr = Field(alias="detail-type")
+    source: StrictStr = ""
+    account: StrictStr = ""
     detail: Any = None
+
+
+def _untrusted(envelope: EventEnvelope, order: OrderPlaced) -> str | None:
+    """Why an OrderPlaced may not be applied, or None. The rule already matches only the configured source
+    and account; this holds if the queue is fed some other way. Unconfigured means nothing is trusted."""
+    source = os.environ.get("ORDER_EVENT_SOURCE", "")
+    account = os.environ.get("ORDER_EVENT_ACCOUNT", "")
+    if not source or envelope.source != source:
+        return f"source {envelope.source[:64]!r} is not the configured order source {source!r}"
+    if account and envelope.account != account:
+        return f"account {envelope.account[:64]!r} is not the configured order account"
+    if not order.restrictInventory and os.environ.get("ORDERS_MAY_OVERSELL", "false") != "true":
+        # Overselling is the deployment's decision (parameter OrdersMayOversell), not the sender's.
+        return "restrictInventory false is not allowed by this deployment (OrdersMayOversell)"
+    return None
 
 
 def process_order_batch(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
@@ -114,10 +132,16 @@ def _parse(record: SQSRecord) -> OrderPlaced | None:
                 extra={"messageId": record.message_id, "detailType": envelope.detail_type},
             )
             return None
-        return OrderPlaced.model_validate(envelope.detail)
+        order = OrderPlaced.model_validate(envelope.detail)
     except (json.JSONDecodeError, ValidationError) as error:
         logger.warning("malformed order message", extra={"messageId": record.message_id, "error": str(error)})
         raise MalformedMessage(str(error)) from error
+    untrusted = _untrusted(envelope, order)
+    if untrusted is not None:
+        # Never applied; it returns until the DLQ holds it, where the DLQ alarm shows it to a person.
+        logger.warning("refused an order event", extra={"messageId": record.message_id, "reason": untrusted})
+        raise MalformedMessage(untrusted)
+    return order
 
 
 def _apply(order: OrderPlaced, request_id: str) -> str:

@@ -135,6 +135,11 @@ def register_error_handlers(
 
     @router.exception_handler(RequestValidationError)
     def invalid_request(error: RequestValidationError) -> Response:
+        event = router.current_event
+        if event.body and not is_json_content_type(event.headers.get("content-type")):
+            # Powertools parses form and multipart bodies itself: a form that fails validation is a body
+            # of the wrong media type (415), not a malformed request.
+            return answer(UnsupportedMediaType(JSON_ONLY))
         return bad_request(_violations(error))
 
     @router.exception_handler(InvalidRequest)

@@ -25,16 +25,32 @@ def _finite_float(text: str) -> float:
     return value
 
 
+def _refuse_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    # json.loads keeps the last of two equal keys: {"decrementBy": 1, "decrementBy": 500} was judged as 500.
+    seen: set[str] = set()
+    for key, _ in pairs:
+        if key in seen:
+            raise ValueError(f"duplicate key {key!r}")
+        seen.add(key)
+    return dict(pairs)
+
+
 def strict_json_deserializer(expected: type, expected_name: str) -> Callable[[str], Any]:
-    """A Powertools `json_body_deserializer` that refuses NaN, Infinity, 1e400, runaway nesting and any
-    top-level value but `expected`. Every refusal is a JSONDecodeError, which the resolver's validation turns
-    into a 400 naming the body (a list body must not be read as its first element, as Powertools would)."""
+    """A Powertools `json_body_deserializer` that refuses NaN, Infinity, 1e400, runaway nesting, duplicate
+    keys and any top-level value but `expected`. Every refusal is a JSONDecodeError, which the resolver's
+    validation turns into a 400 naming the body (a list body must not be read as its first element, as
+    Powertools would)."""
 
     def deserialize(body: str) -> Any:
         if len(body) > MAX_BODY_BYTES or len(body.encode()) > MAX_BODY_BYTES:
             raise PayloadTooLarge(f"The body is over {MAX_BODY_BYTES:,} bytes.", {"limit": MAX_BODY_BYTES})
         try:
-            value = json.loads(body, parse_constant=_refuse_constant, parse_float=_finite_float)
+            value = json.loads(
+                body,
+                parse_constant=_refuse_constant,
+                parse_float=_finite_float,
+                object_pairs_hook=_refuse_duplicate_keys,
+            )
         except json.JSONDecodeError:
             raise
         except (ValueError, RecursionError) as error:

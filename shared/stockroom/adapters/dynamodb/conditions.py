@@ -8,7 +8,7 @@ from typing import Any
 from stockroom.adapters.dynamodb.codec import change_attributes, item_to_attributes, n, witness_put
 from stockroom.adapters.dynamodb.layout import AttributeMap, item_key_attrs, table_name
 from stockroom.core.domain import AuditContext, Change, DecrementLine, IncrementLine, InventoryItem, ItemKey
-from stockroom.core.rules import WritePath
+from stockroom.core.rules import MAX_UNITS_PER_LINE, WritePath
 
 # Attributes an update may change; the rest of an item (keys, ids, product, dates of creation) never does.
 _UPDATABLE = (
@@ -116,12 +116,14 @@ def witnessed_update(
 
 
 def increment_write(line: IncrementLine, now: str) -> dict[str, Any]:
-    """Rules 1 and 2: the item exists and counts; nothing else can refuse an increment."""
+    """Rules 1 and 2 (the item exists and counts), and the bound: the result stays within
+    MAX_UNITS_PER_LINE, judged from the stored quantity itself, so concurrent increments cannot pass it."""
     return {
-        "ConditionExpression": "attribute_exists(pk) AND trackQuantity = :true",
+        "ConditionExpression": "attribute_exists(pk) AND trackQuantity = :true AND quantity <= :room",
         "UpdateExpression": "SET quantity = quantity + :n, revision = revision + :one, updatedDate = :now",
         "ExpressionAttributeValues": {
             ":n": n(line.quantity),
+            ":room": n(MAX_UNITS_PER_LINE - line.quantity),
             ":true": {"BOOL": True},
             ":one": n(1),
             ":now": {"S": now},

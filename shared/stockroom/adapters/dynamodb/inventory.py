@@ -32,6 +32,7 @@ from stockroom.adapters.dynamodb.layout import (
     BY_STORE_INDEX,
     FEED_INDEX,
     ITEM_ID_SK,
+    ORDER_MARKER_TTL_SECONDS,
     ORDER_SK,
     STORE_SK,
     AttributeMap,
@@ -197,6 +198,9 @@ class DynamoDBInventoryRepository:
                         "entity": {"S": "OrderMarker"},
                         "requestId": {"S": audit.request_id},
                         "createdDate": {"S": audit.created_date},
+                        # The table's TTL attribute: DynamoDB deletes the marker once no copy of the order
+                        # can still arrive (see ORDER_MARKER_TTL_SECONDS).
+                        "expiresAt": n(epoch_now + ORDER_MARKER_TTL_SECONDS),
                     }
                 )
             )

@@ -38,6 +38,9 @@ AttributeMap = dict[str, Any]
 BY_STORE_INDEX = "ByStore"
 FEED_INDEX = "ByStoreFeed"
 WITNESS_PREFIX = "REQ#"
+# An order marker outlives every redelivery: SQS keeps a message 4 days by default (14 at most) and the DLQ
+# 14 more, after which a redrive may send it again. 35 days covers 14 + 14 with a week to spare.
+ORDER_MARKER_TTL_SECONDS = 35 * 24 * 3600
 
 
 def table_name() -> str:
