@@ -117,12 +117,19 @@ class Gateway:
         if len(body) > MAX_BODY_BYTES:
             return json_response(413, {"message": "Request Too Long"})
         url = urlsplit(target)
-        found = self.match(method, url.path)
+        path = url.path
+        found = self.match(method, path)
+        stage_prefix = f"/{self.template.stage}/"
+        if found is None and path.startswith(stage_prefix):
+            # Deployed, every route is under the stage (/v1/...), as Swagger UI's server says; locally the
+            # same URL works too, and the event's path is the route's, without the stage, as in API Gateway.
+            path = path[len(stage_prefix) - 1 :]
+            found = self.match(method, path)
         if found is None:
             # What API Gateway answers for a path or method it has no route for (not a 404).
             return json_response(403, {"message": "Missing Authentication Token"})
         route, path_params = found
-        event = self.proxy_event(route, method, url.path, url.query, headers, body, path_params, source_ip)
+        event = self.proxy_event(route, method, path, url.query, headers, body, path_params, source_ip)
 
         if route.authorizer_id is not None:
             denied = self.authorize(route.authorizer_id, event)
@@ -131,7 +138,7 @@ class Gateway:
         try:
             result = self.invoker(route.function_id, event)
         except Exception:
-            log.exception("%s failed on %s %s", route.function_id, method, url.path)
+            log.exception("%s failed on %s %s", route.function_id, method, path)
             return json_response(502, {"message": "Internal server error"})
         return self.proxy_response(route, result)
 
