@@ -47,9 +47,10 @@ def page(browser: Browser) -> Iterator[Page]:
 
 def test_the_stage_prefix_reaches_the_same_routes_as_the_root(server: str, seeded: Engine) -> None:
     api = Api(server)
-    assert api.get(f"/v1/stores/v3/inventory-items/{SOCKS_A_ITEM}").body == api.get(
-        f"/stores/v3/inventory-items/{SOCKS_A_ITEM}"
-    ).body
+    assert (
+        api.get(f"/v1/stores/v3/inventory-items/{SOCKS_A_ITEM}").body
+        == api.get(f"/stores/v3/inventory-items/{SOCKS_A_ITEM}").body
+    )
     # Prosperna's own path starts with /v1: under the stage it is /v1/v1/..., as deployed.
     query = "?store_id=639749a5cb1db88617891bf0&product_id=63e64f99ca104a61440fd500"
     assert api.get("/v1/v1/products/stock-quantity" + query).status == 200
