@@ -24,6 +24,7 @@ import time
 import urllib.request
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 STORE = "bench-store"
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,7 +36,7 @@ def run_engine() -> None:
     sys.path.insert(0, str(Path(__file__).parent))
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-    from run import DelayProxy  # type: ignore[import-not-found]
+    from run import DelayProxy
 
     from stockroom_local.engine import Engine, ensure_tables
     from stockroom_local.template import load_template
@@ -72,7 +73,7 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def stop(process: subprocess.Popen[str]) -> None:
+def stop(process: subprocess.Popen[Any]) -> None:
     """SIGTERM to the whole process group (the server's worker processes too), then SIGKILL."""
     try:
         os.killpg(process.pid, signal.SIGTERM)
@@ -145,7 +146,7 @@ def main() -> int:
         env=env,
         start_new_session=True,
     )
-    server: subprocess.Popen[str] | None = None
+    server: subprocess.Popen[bytes] | None = None
     try:
         assert engine.stdout is not None
         urls = json.loads(engine.stdout.readline())
