@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: serve test test-unit lint typecheck template pytest bench clean
+.PHONY: serve test test-unit lint typecheck template pytest bench clean browser docs docs-serve
 
 # The stamp is newer than pyproject.toml once its dependencies are installed; editing it reinstalls.
 $(VENV)/.installed: pyproject.toml
@@ -19,7 +19,7 @@ $(VENV): $(VENV)/.installed
 serve: $(VENV)
 	$(BIN)/stockroom serve
 
-test: $(VENV) lint typecheck template pytest
+test: $(VENV) lint typecheck template docs browser pytest
 
 lint: $(VENV)
 	$(BIN)/ruff check .
@@ -41,6 +41,21 @@ template: $(VENV)
 pytest: $(VENV)
 	$(BIN)/pytest tests/unit -q
 	$(BIN)/pytest tests/adapters tests/api tests/local_runtime
+
+# The Swagger UI test drives Debian's Chromium (a browser download is not possible here). Installed once;
+# a no-op when present. Without it the test fails rather than skips, so this must succeed.
+CHROMIUM := /usr/bin/chromium
+browser:
+	@test -x $(CHROMIUM) || { \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; }
+	@test -x $(CHROMIUM) || { echo "Chromium is missing: apt-get install chromium"; exit 1; }
+
+docs: $(VENV)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet --site-dir build/site
+
+docs-serve: $(VENV)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs serve
 
 bench: $(VENV)
 	@if [ -f benchmarks/run.py ]; then $(BIN)/python benchmarks/run.py; else echo "no benchmarks/run.py yet"; fi

@@ -25,6 +25,8 @@ from stockroom.core.api_keys import (
     valid_store_id,
 )
 from stockroom.core.service import utc_now
+from stockroom_local.catalog_csv import COLUMNS
+from stockroom_local.catalog_io import DEFAULT_API, DEFAULT_KEY, export_command, import_command
 from stockroom_local.engine import ENDPOINT_VARIABLES, Engine, ensure_event_bus, ensure_tables
 from stockroom_local.gateway import make_server
 from stockroom_local.invoke import invoke
@@ -160,6 +162,22 @@ def main(argv: list[str] | None = None) -> int:
     revoke_parser.add_argument("prefix")
     revoke_parser.add_argument("--data-dir", help=DATA_DIR_HELP)
     revoke_parser.set_defaults(run=keys_revoke)
+
+    for name, run, help_text in (
+        ("import", import_command, "load a store from a CSV file over the HTTP API (docs: import/export)"),
+        ("export", export_command, "write a store's items as CSV over the HTTP API"),
+    ):
+        io_parser = commands.add_parser(name, help=help_text)
+        if name == "import":
+            io_parser.add_argument("file", help="CSV with the columns " + ",".join(COLUMNS))
+        else:
+            io_parser.add_argument("--out", help="file to write (default: stdout)")
+        io_parser.add_argument("--store", required=True, help="the store id (wix-site-id)")
+        io_parser.add_argument(
+            "--api", default=os.environ.get("STOCKROOM_API", DEFAULT_API), help="API base URL"
+        )
+        io_parser.add_argument("--key", default=os.environ.get("STOCKROOM_KEY", DEFAULT_KEY), help="API key")
+        io_parser.set_defaults(run=run)
 
     args = parser.parse_args(argv)
     if getattr(args, "data_dir", None) and any(os.environ.get(v) for v in ENDPOINT_VARIABLES):

@@ -122,14 +122,21 @@ class Gateway:
             # An absolute-form ("http://host/...") or asterisk target: API Gateway routes origin-form only.
             return json_response(400, {"message": "Bad Request"})
         # Not urlsplit: it reads "//stores/v3/..." as host "stores" and path "/v3/...", a route it is not.
-        path, _, query = target.partition("?")
-        url = SplitResult("", "", path.partition("#")[0], query.partition("#")[0], "")
-        found = self.match(method, url.path)
+        raw_path, _, query = target.partition("?")
+        url = SplitResult("", "", raw_path.partition("#")[0], query.partition("#")[0], "")
+        path = url.path
+        found = self.match(method, path)
+        stage_prefix = f"/{self.template.stage}/"
+        if found is None and path.startswith(stage_prefix):
+            # Deployed, every route is under the stage (/v1/...), as Swagger UI's server says; locally the
+            # same URL works too, and the event's path is the route's, without the stage, as in API Gateway.
+            path = path[len(stage_prefix) - 1 :]
+            found = self.match(method, path)
         if found is None:
             # What API Gateway answers for a path or method it has no route for (not a 404).
             return json_response(403, {"message": "Missing Authentication Token"})
         route, path_params = found
-        event = self.proxy_event(route, method, url.path, url.query, headers, body, path_params, source_ip)
+        event = self.proxy_event(route, method, path, url.query, headers, body, path_params, source_ip)
 
         if route.authorizer_id is not None:
             denied = self.authorize(route.authorizer_id, event)
@@ -138,7 +145,7 @@ class Gateway:
         try:
             result = self.invoker(route.function_id, event)
         except Exception:
-            log.exception("%s failed on %s %s", route.function_id, method, url.path)
+            log.exception("%s failed on %s %s", route.function_id, method, path)
             return json_response(502, {"message": "Internal server error"})
         return self.proxy_response(route, result)
 

@@ -31,7 +31,10 @@ def test_a_configured_key_with_a_comma_in_a_store_id_covers_nothing(monkeypatch:
         json.dumps({"key-c": ["store-c,store-b"], "key-d": ["store-d", "x#y"], "ok": ["s"]}),
     )
     assert configured_keys() == {"ok": ["s"]}
-    assert stores_for_key("key-c", DynamoDBApiKeyStore()) is None and stores_for_key("key-d", DynamoDBApiKeyStore()) is None
+    assert (
+        stores_for_key("key-c", DynamoDBApiKeyStore()) is None
+        and stores_for_key("key-d", DynamoDBApiKeyStore()) is None
+    )
 
 
 def test_keys_create_refuses_a_store_id_outside_the_id_pattern(capsys: pytest.CaptureFixture[str]) -> None:
