@@ -14,8 +14,8 @@ import pytest
 from stockroom_local import cli
 from stockroom_local.gateway import Gateway, GatewayServer, _RequestHandler
 from stockroom_local.template import Template
+from tests.local_runtime.test_local_engine import request
 from tests.support import SOCKS_A_ITEM, Api
-from tests.test_local_engine import request
 
 ROUTE = f"/stores/v3/inventory-items/{SOCKS_A_ITEM}"
 

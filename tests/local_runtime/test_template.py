@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from stockroom.events.bus import SOURCE
+from stockroom.adapters.eventbridge import SOURCE
 from stockroom_local.gateway import Gateway
 from stockroom_local.template import Template
 
