@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -26,19 +28,23 @@ lines = st.lists(
 )
 
 
-@settings(max_examples=150, deadline=None)
-@given(items=st.lists(stock, min_size=3, max_size=3), requested=lines, restrict=st.booleans())
-def test_decrement_equals_applying_lines_one_at_a_time(
-    items: list[dict[str, object]], requested: list[tuple[str, int, bool]], restrict: bool
+def check_against_one_at_a_time(
+    service: InventoryService,
+    store: str,
+    items: list[dict[str, object]],
+    requested: list[tuple[str, int, bool]],
+    restrict: bool,
 ) -> None:
-    repository = InMemoryInventoryRepository()
-    repository.put_store(STORE, LOCATION)
-    service = InventoryService(repository, max_parallel_writes=3, clock=ticking_clock())
+    """Create `items` (the last variant stays missing), decrement `requested` through the service, and
+    compare each line's result and every final item with applying the lines one at a time by the rules.
+    Shared with the adapter tier, which runs it on DynamoDB (the local engine, over HTTP)."""
+    location = service.default_location(store)
+    created = {}
     for variant, spec in zip(VARIANTS, items, strict=False):
         tracked = bool(spec["tracked"])
         limit = spec["limit"]
-        service.create_item(
-            STORE,
+        created[variant] = service.create_item(
+            store,
             ItemDraft(
                 variant_id=variant,
                 quantity=int(spec["quantity"]) if tracked else None,  # type: ignore[call-overload]
@@ -47,16 +53,16 @@ def test_decrement_equals_applying_lines_one_at_a_time(
             ),
             service.audit_context(f"create-{variant}", None),
         )
-    model: dict[ItemKey, InventoryItem] = dict(repository.items)
+    model: dict[ItemKey, InventoryItem] = {item.key: item for item in created.values()}
     decrement_lines = [
-        DecrementLine(i, ItemKey(STORE, v, LOCATION), n, preorder)
+        DecrementLine(i, ItemKey(store, v, location), n, preorder)
         for i, (v, n, preorder) in enumerate(requested)
     ]
 
     results = service.decrement(
         decrement_lines,
         restrict_inventory=restrict,
-        audit=service.audit_context("r", "T"),
+        audit=service.audit_context(f"r-{uuid.uuid4()}", "T"),
         return_entity=False,
     )
 
@@ -73,10 +79,21 @@ def test_decrement_equals_applying_lines_one_at_a_time(
             expected.append(decision.error.code)  # type: ignore[union-attr]
     assert [r.index for r in results] == list(range(len(requested)))
     assert [r.error.code if r.error else None for r in results] == expected
+    stored = service.get_items(model)
     for key, item in model.items():
-        stored = repository.items[key]
-        assert (stored.quantity, stored.preorder.counter, stored.revision) == (
+        assert (stored[key].quantity, stored[key].preorder.counter, stored[key].revision) == (
             item.quantity,
             item.preorder.counter,
             item.revision,
         )
+
+
+@settings(max_examples=150, deadline=None)
+@given(items=st.lists(stock, min_size=3, max_size=3), requested=lines, restrict=st.booleans())
+def test_decrement_equals_applying_lines_one_at_a_time(
+    items: list[dict[str, object]], requested: list[tuple[str, int, bool]], restrict: bool
+) -> None:
+    repository = InMemoryInventoryRepository()
+    repository.put_store(STORE, LOCATION)
+    service = InventoryService(repository, max_parallel_writes=3, clock=ticking_clock())
+    check_against_one_at_a_time(service, STORE, items, requested, restrict)
