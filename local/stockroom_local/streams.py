@@ -12,7 +12,8 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -79,6 +80,23 @@ def _as_lambda_record(record: dict[str, Any], stream_arn: str) -> dict[str, Any]
     return {**record, "dynamodb": dynamodb, "eventSourceARN": stream_arn}
 
 
+_running: set[StreamPump] = set()
+
+
+@contextmanager
+def paused() -> Iterator[None]:
+    """Every running pump holds still (its delivery in flight finished) while the block runs: tests drop and
+    make tables again, and a record of the old table must not be delivered into the new one."""
+    pumps = list(_running)
+    for pump in pumps:
+        pump.lock.acquire()
+    try:
+        yield
+    finally:
+        for pump in pumps:
+            pump.lock.release()
+
+
 class StreamPump:
     """Polls every subscription every `interval` seconds in a background thread, until stopped."""
 
@@ -87,6 +105,7 @@ class StreamPump:
         self.invoke = invoke
         self.interval = interval
         self._stop = threading.Event()
+        self.lock = threading.Lock()  # held for a whole poll: `paused()` waits for the delivery in flight
         self._thread: threading.Thread | None = None
         self._dynamodb: Any = None
         self._streams: Any = None
@@ -96,9 +115,11 @@ class StreamPump:
             self._dynamodb, self._streams = boto3.client("dynamodb"), boto3.client("dynamodbstreams")
             self._thread = threading.Thread(target=self._run, name="stockroom-streams", daemon=True)
             self._thread.start()
+            _running.add(self)
         return self
 
     def stop(self) -> None:
+        _running.discard(self)
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=10)
@@ -106,12 +127,13 @@ class StreamPump:
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
-            for subscription in self.subscriptions:
-                try:
-                    self.poll(subscription)
-                except Exception:  # a table being made again, an engine stopping: try again next round
-                    log.debug("stream poll of %s failed", subscription.function_id, exc_info=True)
-                    subscription.iterator = None
+            with self.lock:
+                for subscription in self.subscriptions:
+                    try:
+                        self.poll(subscription)
+                    except Exception:  # a table being made again, an engine stopping: try again next round
+                        log.debug("stream poll of %s failed", subscription.function_id, exc_info=True)
+                        subscription.iterator = None
 
     def poll(self, subscription: Subscription) -> int:
         """Read what is new and deliver it; returns how many records were delivered."""
