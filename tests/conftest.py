@@ -78,21 +78,33 @@ def seeded(clean_tables: Engine) -> Engine:
 
 
 @pytest.fixture(scope="session")
-def gateway(local_engine: Engine, template: Template) -> Iterator[GatewayServer]:
+def gateway(local_engine: Engine, template: Template, stream_pump: object) -> Iterator[GatewayServer]:
     """`stockroom serve` on a free port in a background thread, handlers in worker processes, and the
-    table's stream delivered to LedgerFunction (the availability tests read the stream themselves, so
-    AvailabilityFunction is left to them: two consumers would publish every event twice)."""
+    table's stream delivered to the ledger (`stream_pump`)."""
     from stockroom_local.gateway import make_server
-    from stockroom_local.streams import StreamPump, subscriptions
 
     httpd = make_server(template, port=0, verbose=False)
     thread = httpd.start_background()
-    pump = StreamPump(subscriptions(template, {"LedgerFunction"}), httpd.gateway.invoker).start()
     yield httpd
-    pump.stop()
     httpd.shutdown()
     httpd.server_close()
     thread.join()
+
+
+@pytest.fixture(scope="session")
+def stream_pump(local_engine: Engine, template: Template) -> Iterator[object]:
+    """The table's stream delivered to LedgerFunction, as Lambda's event source mapping would, for every
+    test that reads the ledger. AvailabilityFunction is left to the availability tests, which read the
+    stream themselves: two consumers would publish every event twice."""
+    from stockroom_local.invoke import ExecutionEnvironments
+    from stockroom_local.streams import StreamPump, subscriptions
+
+    # Its own execution environment (a worker process), as a Lambda's: never the test's interpreter.
+    environment = ExecutionEnvironments(template, 1)
+    pump = StreamPump(subscriptions(template, {"LedgerFunction"}), environment).start()
+    yield pump
+    pump.stop()
+    environment.close()
 
 
 @pytest.fixture(scope="session")

@@ -21,9 +21,9 @@ from stockroom.events.orders import MAX_ORDER_LINES
 from stockroom_local.invoke import ExecutionEnvironments, invoke
 from stockroom_local.template import Template, load_template
 from tests.conftest import InvokeFunction, PublishedEvents
-from tests.support import DEMO_DEFAULT_LOCATION_ID, DEMO_STORE_ID, SOCKS_B_VARIANT
+from tests.support import DEMO_DEFAULT_LOCATION_ID, DEMO_STORE_ID, SOCKS_B_VARIANT, eventually
 
-pytestmark = pytest.mark.usefixtures("seeded")
+pytestmark = pytest.mark.usefixtures("seeded", "stream_pump")
 
 SIMPLE = "63e4f4fabf61b3a5047d9da4"  # 20 units
 COMBINATION = "63e64f99ca104a61440fd50b"  # 10 units
@@ -77,15 +77,25 @@ def stock(*variant_ids: str) -> list[int | None]:
 
 
 def decrements(variant_id: str) -> int:
-    """How many DECREMENT audit records the item has."""
+    """How many DECREMENT records the item's ledger has, once the ledger (written from the stream) has
+    caught up with the item: it holds one record per revision."""
+    dynamodb = boto3.client("dynamodb")
     pk = item_pk(ItemKey(DEMO_STORE_ID, variant_id, DEMO_DEFAULT_LOCATION_ID))
-    answer = boto3.client("dynamodb").query(
-        TableName=table_name(),
-        KeyConditionExpression="pk = :pk AND begins_with(sk, :adj)",
-        FilterExpression="kind = :kind",
-        ExpressionAttributeValues={":pk": {"S": pk}, ":adj": {"S": "ADJ#"}, ":kind": {"S": "DECREMENT"}},
-    )
-    return int(answer["Count"])
+
+    def caught_up() -> list[dict[str, Any]] | None:
+        item = dynamodb.get_item(
+            TableName=table_name(), Key={"pk": {"S": pk}, "sk": {"S": "ITEM"}}, ConsistentRead=True
+        )["Item"]
+        records: list[dict[str, Any]] = dynamodb.query(
+            TableName=table_name(),
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :adj)",
+            ExpressionAttributeValues={":pk": {"S": pk}, ":adj": {"S": "ADJ#"}},
+            ConsistentRead=True,
+        )["Items"]
+        return records if len(records) == int(item["revision"]["N"]) else None
+
+    records = eventually(caught_up, what=f"the ledger of {variant_id}")
+    return sum(1 for record in records if record["kind"]["S"] == "DECREMENT")
 
 
 def test_an_order_is_applied_and_its_outcome_arrives(

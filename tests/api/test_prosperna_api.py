@@ -12,7 +12,7 @@ import pytest
 from stockroom.adapters.dynamodb.layout import table_name
 from tests.support import DEMO_STORE_ID, SHOES_VARIANT, Api, eventually
 
-pytestmark = pytest.mark.usefixtures("seeded")
+pytestmark = pytest.mark.usefixtures("seeded", "stream_pump")
 
 STOCK_QUANTITY = f"/v1/products/stock-quantity?store_id={DEMO_STORE_ID}"
 SIMPLE_PRODUCT = "63e4f4fabf61b3a5047d9da4"  # 20 units, no variants
