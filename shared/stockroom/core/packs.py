@@ -30,22 +30,19 @@ from stockroom.core.domain import (
 from stockroom.core.errors import StorageUnavailable
 from stockroom.core.lanes import shared_executor
 from stockroom.core.ports import InventoryRepository, NotApplied, StockWrite, WritesConflicted, WritesRefused
-from stockroom.core.rules import Reject, WritePath, judge_decrement, judge_increment
+from stockroom.core.rules import Reject, decrement_adjustment, judge_decrement, judge_increment
 from stockroom.core.writes import Retry, backoff, write_by_rules
 
 # Two operations a line (the update and its witness); DynamoDB's limit is 100 a transaction.
 PACK_LINES = 50
 
-_WRITE_PATH_KIND = {
-    WritePath.STOCK: AdjustmentKind.DECREMENT,
-    WritePath.PREORDER_WITHIN_LIMIT: AdjustmentKind.PREORDER,
-    WritePath.PREORDER_UNLIMITED: AdjustmentKind.PREORDER,
-}
 KEPT_CHANGING = "The item kept changing under this line; nothing was applied."
 
 
 def applied(write: StockWrite) -> LineResult:
-    kind = AdjustmentKind.INCREMENT if write.path is None else _WRITE_PATH_KIND[write.path]
+    if write.path is None:
+        return LineResult(write.line.index, None, kind=AdjustmentKind.INCREMENT)
+    kind, _ = decrement_adjustment(write.path, write.line.quantity)
     return LineResult(write.line.index, None, kind=kind)
 
 

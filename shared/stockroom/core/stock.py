@@ -26,7 +26,8 @@ from stockroom.core.domain import (
 )
 from stockroom.core.errors import InvalidRequest, StorageUnavailable
 from stockroom.core.lanes import run_grouped
-from stockroom.core.packs import PackWriter
+from stockroom.core.packs import PackWriter, unavailable
+from stockroom.core.packs import judge as judge_write
 from stockroom.core.ports import (
     InventoryRepository,
     NotApplied,
@@ -36,7 +37,7 @@ from stockroom.core.ports import (
     WritesConflicted,
     WritesRefused,
 )
-from stockroom.core.rules import Reject, WritePath, judge_decrement
+from stockroom.core.rules import WritePath
 from stockroom.core.writes import Retry, backoff, write_by_rules
 
 NOT_FOUND = "No such inventory item in this store."
@@ -56,8 +57,8 @@ def failed(index: int, code: LineErrorCode, description: str, item_id: str | Non
     return LineResult(index, item_id, error=LineError(code, description))
 
 
-def busy(index: int, unavailable: StorageUnavailable) -> LineResult:
-    return failed(index, LineErrorCode.TEMPORARILY_UNAVAILABLE, unavailable.description)
+def busy(index: int, error: StorageUnavailable) -> LineResult:
+    return unavailable(index, error.description)
 
 
 class _ById(Protocol):
@@ -247,17 +248,13 @@ class StockChanges:
                 if accept_untracked and item is not None and not item.track_quantity:
                     writes[position] = StockWrite(line, None)
                     continue
-                decision = judge_decrement(
-                    item,
-                    line.quantity,
-                    preorder_request=line.preorder_request,
-                    restrict_inventory=restrict_inventory,
-                )
-                if isinstance(decision, Reject):
+                # The same verdict as a packed line's: an error, or the path the rules chose next.
+                verdict = judge_write(writes[position], item, restrict_inventory)
+                if isinstance(verdict, LineError):
                     item_id = item.id if item else None
-                    failures += [LineResult(i, item_id, error=decision.error) for i in indexes[line.key]]
+                    failures += [LineResult(i, item_id, error=verdict) for i in indexes[line.key]]
                 else:
-                    writes[position] = StockWrite(line, decision.path)
+                    writes[position] = verdict
             if failures:
                 return OrderOutcome(applied=False, failures=tuple(sorted(failures, key=lambda r: r.index)))
             return Retry(writes)

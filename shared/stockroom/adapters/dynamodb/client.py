@@ -145,11 +145,10 @@ class TableClient:
                 if any(r.get("Code") == "ConditionalCheckFailed" for r in reasons):
                     raise Cancelled(reasons) from error
                 code = error.response.get("Error", {}).get("Code", "")
-                if any(r.get("Code") in _TRANSIENT_REASONS for r in reasons) and not retry_conflicts:
+                busy_items = any(r.get("Code") in _TRANSIENT_REASONS for r in reasons)
+                if busy_items and not retry_conflicts:
                     raise Cancelled(reasons) from error
-                if code == "TransactionConflictException" or any(
-                    r.get("Code") in _TRANSIENT_REASONS for r in reasons
-                ):
+                if busy_items or code == "TransactionConflictException":
                     backoff(attempt)
                     continue
                 translated = translate(error)
