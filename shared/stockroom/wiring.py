@@ -7,8 +7,10 @@ import functools
 
 from stockroom.adapters.dynamodb.api_keys import DynamoDBApiKeyStore
 from stockroom.adapters.dynamodb.client import MAX_POOL_CONNECTIONS
+from stockroom.adapters.dynamodb.holds import DynamoDBReservationRepository
 from stockroom.adapters.dynamodb.inventory import DynamoDBInventoryRepository
 from stockroom.core.ports import ApiKeyStore
+from stockroom.core.reservations import ReservationService
 from stockroom.core.service import InventoryService
 
 _service: InventoryService | None = None
@@ -27,6 +29,11 @@ def provide(service: InventoryService | None) -> None:
     goes back to DynamoDB."""
     global _service
     _service = service
+
+
+@functools.cache
+def reservation_service() -> ReservationService:
+    return ReservationService(DynamoDBInventoryRepository(), DynamoDBReservationRepository())
 
 
 @functools.cache

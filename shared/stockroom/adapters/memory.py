@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
 from stockroom.core.domain import (
+    HOLD_KINDS,
     Adjustment,
     AdjustmentKind,
     AuditContext,
@@ -44,6 +45,8 @@ class InMemoryInventoryRepository:
         self.ledger: dict[ItemKey, dict[str, Adjustment]] = {}
         self._witnesses: set[tuple[ItemKey, str, int]] = set()  # (item, request, line) of applied lines
         self.orders: set[tuple[str, str]] = set()
+        # Each item's holds: reservation id -> (units, expiresAt); the item's `reserved` is their sum.
+        self.holds: dict[ItemKey, dict[str, tuple[int, str]]] = {}
         self.stores: dict[str, str] = {}  # store -> default location
         self.writes = 0  # how many changes reached "storage" (the unit tier counts them)
 
@@ -59,7 +62,8 @@ class InMemoryInventoryRepository:
         """Store `after`, its witness and its exact ledger record (at once: memory has no stream)."""
         self.writes += 1
         self.items[after.key] = after
-        self._witnesses.add((after.key, audit.request_id, line_index))
+        if kind not in HOLD_KINDS:  # hold changes have their own records as witnesses, as in DynamoDB
+            self._witnesses.add((after.key, audit.request_id, line_index))
         record = adjustment(before, after, Change(kind, audit.reason, audit.request_id, line_index, delta))
         self.ledger.setdefault(after.key, {})[position(after.revision)] = record
 
@@ -143,6 +147,30 @@ class InMemoryInventoryRepository:
             self._change(
                 current, after, audit, line_index, AdjustmentKind.UPDATE, quantity_change(before, after)
             )
+
+    def reclaim_expired(self, key: ItemKey, audit: AuditContext) -> int:
+        with self._lock:
+            holds = self.holds.get(key, {})
+            expired = [name for name, (_, until) in holds.items() if until <= audit.created_date]
+            item = self.items.get(key)
+            if not expired or item is None:
+                return 0
+            freed = sum(holds.pop(name)[0] for name in expired)
+            after = replace(
+                item,
+                reserved=item.reserved - freed,
+                revision=item.revision + 1,
+                updated_date=audit.created_date,
+            )
+            self._change(item, after, audit, 0, AdjustmentKind.EXPIRE, -freed)
+            return freed
+
+    def expired_reserved(self, keys: Iterable[ItemKey], now: str) -> dict[ItemKey, int]:
+        with self._lock:
+            return {
+                key: sum(units for units, until in self.holds.get(key, {}).values() if until <= now)
+                for key in keys
+            }
 
     # --- reads ---------------------------------------------------------------------------------------------
 

@@ -26,6 +26,8 @@ class LineErrorCode(enum.StrEnum):
     ALREADY_EXISTS = "ALREADY_EXISTS"
     # Optimistic concurrency: the caller's revision is not the item's any more.
     REVISION_MISMATCH = "REVISION_MISMATCH"
+    # An update may not stop tracking quantity while reservations hold units of the item.
+    HELD_BY_RESERVATIONS = "HELD_BY_RESERVATIONS"
     # The storage stayed busy (throttled, conflicting, timing out) past our retries: nothing was applied.
     TEMPORARILY_UNAVAILABLE = "TEMPORARILY_UNAVAILABLE"
 
@@ -36,6 +38,17 @@ class AdjustmentKind(enum.StrEnum):
     INCREMENT = "INCREMENT"
     DECREMENT = "DECREMENT"
     PREORDER = "PREORDER"
+    # Reservations (SPEC §7): they change reservedQuantity; CONFIRM also takes the held units off hand.
+    RESERVE = "RESERVE"
+    RELEASE = "RELEASE"
+    CONFIRM = "CONFIRM"
+    EXPIRE = "EXPIRE"
+
+
+# Kinds whose ledger records carry the reserved count before and after (SPEC §8).
+HOLD_KINDS = frozenset(
+    {AdjustmentKind.RESERVE, AdjustmentKind.RELEASE, AdjustmentKind.CONFIRM, AdjustmentKind.EXPIRE}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,16 +90,24 @@ class InventoryItem:
     product_name: str | None = None
     category_ids: tuple[str, ...] = ()
     low_stock_threshold: int | None = None
+    # Units that reservations hold (SPEC §7). As stored, it may still count holds that expired and were
+    # not reclaimed yet; the service shows live counts (`InventoryService.live`).
+    reserved: int = 0
 
     @property
     def key(self) -> ItemKey:
         return ItemKey(self.store_id, self.variant_id, self.location_id)
 
     @property
+    def available(self) -> int:
+        """What every stock rule reads: on hand less what reservations hold."""
+        return (self.quantity or 0) - self.reserved
+
+    @property
     def availability_status(self) -> AvailabilityStatus:
         """Derived (SPEC §1), never stored, so it can never disagree with the counts."""
         if self.track_quantity:
-            if (self.quantity or 0) > 0:
+            if self.available > 0:
                 return AvailabilityStatus.IN_STOCK
             remaining = self.preorder.remaining
             if self.preorder.enabled and (remaining is None or remaining > 0):
@@ -226,7 +247,8 @@ class Adjustment:
     created_date: str
     quantity_before: int | None = None  # on hand; None where the item did not count (or did not exist)
     quantity_after: int | None = None
-    counter_before: int | None = None  # the preorder counter, on a PREORDER record
+    # The preorder counter on a PREORDER record; the reserved count on RESERVE, RELEASE, CONFIRM, EXPIRE.
+    counter_before: int | None = None
     counter_after: int | None = None
 
 

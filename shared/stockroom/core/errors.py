@@ -46,3 +46,23 @@ class PublishFailed(StockroomError):
     """EventBridge refused or did not answer a PutEvents: the event was not (wholly) published."""
 
     code = "TEMPORARILY_UNAVAILABLE"
+
+
+class ReservationNotFound(StockroomError):
+    """No such reservation in this store (another store's is not found either)."""
+
+    code = "RESERVATION_NOT_FOUND"
+
+
+class ReservationRefused(StockroomError):
+    """A reservation that could not hold every line, so it holds nothing: `data.failures` names each line."""
+
+    code = "RESERVATION_REFUSED"
+
+
+class ReservationConflict(StockroomError):
+    """The reservation's state does not allow the call: RESERVATION_EXPIRED, _RELEASED or _CONFIRMED."""
+
+    def __init__(self, code: str, description: str, data: dict[str, object] | None = None) -> None:
+        super().__init__(description, data)
+        self.code = code

@@ -6,12 +6,20 @@ table's stream (whose images are exactly the item before and after each change, 
 
 from __future__ import annotations
 
-from stockroom.core.domain import Adjustment, AdjustmentKind, Change, InventoryItem
+from stockroom.core.domain import HOLD_KINDS, Adjustment, AdjustmentKind, Change, InventoryItem
 
 
 def adjustment(before: InventoryItem | None, after: InventoryItem, change: Change) -> Adjustment:
     counted = after.track_quantity
-    preorder = change.kind is AdjustmentKind.PREORDER
+    counter_before: int | None = None
+    counter_after: int | None = None
+    # The count a record holds beside on hand: the preorder counter, or what reservations hold.
+    if change.kind is AdjustmentKind.PREORDER:
+        counter_before = before.preorder.counter if before is not None else None
+        counter_after = after.preorder.counter
+    elif change.kind in HOLD_KINDS:
+        counter_before = before.reserved if before is not None else None
+        counter_after = after.reserved
     return Adjustment(
         item_id=after.id,
         revision=after.revision,
@@ -22,8 +30,8 @@ def adjustment(before: InventoryItem | None, after: InventoryItem, change: Chang
         created_date=after.updated_date,
         quantity_before=before.quantity if before is not None and before.track_quantity else None,
         quantity_after=after.quantity if counted else None,
-        counter_before=before.preorder.counter if preorder and before is not None else None,
-        counter_after=after.preorder.counter if preorder else None,
+        counter_before=counter_before,
+        counter_after=counter_after,
     )
 
 

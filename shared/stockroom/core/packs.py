@@ -30,7 +30,7 @@ from stockroom.core.domain import (
 from stockroom.core.errors import StorageUnavailable
 from stockroom.core.lanes import shared_executor
 from stockroom.core.ports import InventoryRepository, NotApplied, StockWrite, WritesConflicted, WritesRefused
-from stockroom.core.rules import Reject, decrement_adjustment, judge_decrement, judge_increment
+from stockroom.core.rules import Reject, WritePath, decrement_adjustment, judge_decrement, judge_increment
 from stockroom.core.writes import Retry, backoff, write_by_rules
 
 # Two operations a line (the update and its witness); DynamoDB's limit is 100 a transaction.
@@ -61,6 +61,29 @@ def judge(write: StockWrite, found: InventoryItem | None, restrict_inventory: bo
         found, line.quantity, preorder_request=line.preorder_request, restrict_inventory=restrict_inventory
     )
     return decision.error if isinstance(decision, Reject) else replace(write, path=decision.path)
+
+
+def judge_or_reclaim(
+    repository: InventoryRepository,
+    write: StockWrite,
+    found: InventoryItem | None,
+    restrict_inventory: bool,
+    audit: AuditContext,
+) -> LineError | StockWrite:
+    """`judge`, after freeing the item's expired holds where they may be what stood in the way: a hold
+    stops counting at its expiry (SPEC §7), not when a collector gets to it, so the line takes the stock
+    path again once they are freed."""
+    line = write.line
+    if (
+        isinstance(line, DecrementLine)
+        and found is not None
+        and found.track_quantity
+        and found.reserved > 0
+        and found.available < line.quantity
+        and repository.reclaim_expired(line.key, audit) > 0
+    ):
+        return replace(write, path=WritePath.STOCK)
+    return judge(write, found, restrict_inventory)
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,7 +162,7 @@ class PackWriter:
                     done.append(applied(write))
                 elif position in refusal.items:
                     item = refusal.items[position]
-                    verdict = judge(write, item, restrict_inventory)
+                    verdict = judge_or_reclaim(self._repository, write, item, restrict_inventory, audit)
                     if isinstance(verdict, LineError):
                         done.append(LineResult(write.line.index, item.id if item else None, error=verdict))
                     else:

@@ -16,6 +16,7 @@ from stockroom.core.domain import (
     ItemKey,
     ItemQuery,
 )
+from stockroom.core.holds import Reservation, ReservationStatus
 from stockroom.core.rules import WritePath
 
 
@@ -51,6 +52,14 @@ class WritesConflicted(NotApplied):
     def __init__(self, positions: frozenset[int]) -> None:
         super().__init__("writes conflicted")
         self.positions = positions
+
+
+class ReservationChanged(Exception):
+    """A reservation's write found it no longer ACTIVE and unexpired; `current` is how it is stored now."""
+
+    def __init__(self, current: Reservation | None) -> None:
+        super().__init__("reservation changed")
+        self.current = current
 
 
 class OrderAlreadyApplied(Exception):
@@ -131,6 +140,40 @@ class InventoryRepository(Protocol):
         ...
 
     def default_location(self, store_id: str) -> str | None: ...
+
+    def reclaim_expired(self, key: ItemKey, audit: AuditContext) -> int:
+        """Free the item's holds that expired by `audit.created_date`, each on condition that it is still
+        there and still expired, in one change of the item (an EXPIRE record). Returns the units freed:
+        0 when there were none, or another writer changed them first."""
+        ...
+
+    def expired_reserved(self, keys: Iterable[ItemKey], now: str) -> dict[ItemKey, int]:
+        """How many units each item's stored `reserved` still counts for holds expired by `now`."""
+        ...
+
+
+class ReservationRepository(Protocol):
+    def reserve(self, reservation: Reservation, audit: AuditContext, token: str) -> None:
+        """Hold every tracked line (its item's `available >= n`, then reserved += n), check that every
+        untracked line's item still does not track, and store the reservation: one transaction, or nothing.
+        Raises WritesRefused (positions are those of `reservation.lines`) or WritesConflicted."""
+        ...
+
+    def get_reservation(self, store_id: str, reservation_id: str) -> Reservation | None: ...
+
+    def finish(self, reservation: Reservation, status: ReservationStatus, audit: AuditContext) -> None:
+        """CONFIRMED (every hold taken off hand) or RELEASED (every hold freed), in one transaction, on
+        condition that the reservation is ACTIVE and not expired at `audit.created_date`. Raises
+        ReservationChanged or WritesConflicted."""
+        ...
+
+    def extend(self, reservation: Reservation, expires_at: str, now: str) -> None:
+        """Move the expiry of the reservation and of its holds, on the same condition as `finish`."""
+        ...
+
+    def mark_expired(self, reservation: Reservation, now: str) -> bool:
+        """Store EXPIRED for an ACTIVE reservation that has expired; False if it was not (any more)."""
+        ...
 
 
 class ApiKeyStore(Protocol):

@@ -71,16 +71,21 @@ def judge_decrement(
                 )
             )
         return Apply(WritePath.PREORDER_WITHIN_LIMIT)
-    quantity = item.quantity or 0
-    if restrict_inventory and quantity < units:
-        return Reject(
-            LineError(
-                LineErrorCode.INSUFFICIENT_INVENTORY,
-                f"Requested {units} units, but only {max(quantity, 0)} are in stock.",
-                {"inventoryItemId": item.id, "requested": units, "available": quantity},
-            )
-        )
+    # SPEC §7: units that reservations hold are not for sale, so the rule reads availableQuantity.
+    available = item.available
+    if restrict_inventory and available < units:
+        return Reject(insufficient(item, units))
     return Apply(WritePath.STOCK)
+
+
+def insufficient(item: InventoryItem, units: int) -> LineError:
+    available = item.available
+    where = f"available ({item.reserved} more are reserved)" if item.reserved > 0 else "in stock"
+    return LineError(
+        LineErrorCode.INSUFFICIENT_INVENTORY,
+        f"Requested {units} units, but only {max(available, 0)} are {where}.",
+        {"inventoryItemId": item.id, "requested": units, "available": available},
+    )
 
 
 def untracked_or_missing(item: InventoryItem | None, verb: str) -> LineError:
@@ -185,7 +190,7 @@ def low_stock_threshold(item: InventoryItem, default_threshold: int) -> int:
 
 def is_low_stock(item: InventoryItem, default_threshold: int) -> bool:
     """In stock, but at or under its low-stock threshold."""
-    return item.track_quantity and 0 < (item.quantity or 0) <= low_stock_threshold(item, default_threshold)
+    return item.track_quantity and 0 < item.available <= low_stock_threshold(item, default_threshold)
 
 
 def availability_crossings(

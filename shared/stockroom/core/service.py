@@ -40,6 +40,12 @@ DEFAULT_LOCATION_TTL_SECONDS = 300.0
 _DEFAULT_LOCATION_NAMESPACE = uuid.UUID("4f1b2a6e-8f3c-4c8e-9d0a-5b7e2c1d3f60")
 
 
+HELD = LineError(
+    LineErrorCode.HELD_BY_RESERVATIONS,
+    "Reservations hold units of this item, so it cannot stop tracking quantity until they end.",
+)
+
+
 def utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
@@ -132,7 +138,16 @@ class InventoryService(StockChanges):
         item = self._repository.get_item(store_id, item_id)
         if item is None:
             raise ItemNotFound(f"Inventory item {item_id} was not found.", {"inventoryItemId": item_id})
-        return item
+        return self.live([item])[0]
+
+    def live(self, items: list[InventoryItem]) -> list[InventoryItem]:
+        """The items as a reader sees them: a hold stops counting at its expiry (SPEC §7), whether or not
+        it has been reclaimed yet. Only items that hold anything cost a read."""
+        held = [item.key for item in items if item.reserved > 0]
+        if not held:
+            return items
+        expired = self._repository.expired_reserved(held, self._clock())
+        return [replace(i, reserved=i.reserved - expired.get(i.key, 0)) for i in items]
 
     def get_items(self, keys: Iterable[ItemKey]) -> dict[ItemKey, InventoryItem]:
         """Strongly consistent reads of many items at once; missing keys are left out."""
@@ -154,6 +169,9 @@ class InventoryService(StockChanges):
                     return failed(line.index, LineErrorCode.INVENTORY_ITEM_NOT_FOUND, NOT_FOUND)
                 if before.revision != line.revision:
                     return LineResult(line.index, before.id, error=revision_mismatch(before, line.revision))
+                if before.reserved > 0 and line.changes.in_stock is not None:
+                    # A hold is units of a count: confirming it needs the item to keep counting.
+                    return LineResult(line.index, before.id, error=HELD)
                 after = apply_update(before, line.changes, audit.created_date)
                 # The write's condition is the revision just read: `after` is exact, or nothing is written.
                 self._repository.update(before, after, line_index=line.index, audit=audit)
@@ -195,7 +213,7 @@ class InventoryService(StockChanges):
             after = (position[0], position[1], position[2])
         # One more than the page, to know whether there is a next page without another round trip.
         found = self._repository.query_items(store_id, query, after=after, limit=limit + 1)
-        page = found[:limit]
+        page = self.live(found[:limit])
         last = page[-1] if page else None
         has_next = len(found) > limit and last is not None
         return Page(

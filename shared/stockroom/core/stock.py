@@ -26,8 +26,7 @@ from stockroom.core.domain import (
 )
 from stockroom.core.errors import InvalidRequest, StorageUnavailable
 from stockroom.core.lanes import run_grouped
-from stockroom.core.packs import PackWriter, unavailable
-from stockroom.core.packs import judge as judge_write
+from stockroom.core.packs import PackWriter, judge_or_reclaim, unavailable
 from stockroom.core.ports import (
     InventoryRepository,
     NotApplied,
@@ -249,7 +248,9 @@ class StockChanges:
                     writes[position] = StockWrite(line, None)
                     continue
                 # The same verdict as a packed line's: an error, or the path the rules chose next.
-                verdict = judge_write(writes[position], item, restrict_inventory)
+                verdict = judge_or_reclaim(
+                    self._repository, writes[position], item, restrict_inventory, audit
+                )
                 if isinstance(verdict, LineError):
                     item_id = item.id if item else None
                     failures += [LineResult(i, item_id, error=verdict) for i in indexes[line.key]]

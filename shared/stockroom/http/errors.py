@@ -26,6 +26,9 @@ from stockroom.core.errors import (
     InvalidRequest,
     ItemAlreadyExists,
     ItemNotFound,
+    ReservationConflict,
+    ReservationNotFound,
+    ReservationRefused,
     StockroomError,
     StorageUnavailable,
 )
@@ -45,11 +48,15 @@ HTTP_STATUS: dict[type[StockroomError], int] = {
     NotAuthenticated: 401,
     StoreForbidden: 403,
     ItemNotFound: 404,
+    ReservationNotFound: 404,
     ItemAlreadyExists: 409,
+    ReservationConflict: 409,
     RequestInProgress: 409,
     PayloadTooLarge: 413,
     UnsupportedMediaType: 415,
     IdempotencyKeyReused: 422,
+    # SPEC §7: a reservation that cannot hold every line (a precondition of the stock, not of the request).
+    ReservationRefused: 428,
     StorageUnavailable: 503,
 }
 RETRY_LATER: tuple[type[StockroomError], ...] = (RequestInProgress, StorageUnavailable)

@@ -105,6 +105,10 @@ def _reasons(error: ClientError) -> list[dict[str, Any]]:
     return [dict(reason) for reason in error.response.get("CancellationReasons") or []]
 
 
+# Records whose key is the request's own: finding one says a transaction landed.
+_LANDED_WITNESSES = ("Adjustment", "OrderMarker", "Reservation")
+
+
 class TableClient:
     """The SDK calls the adapters make, each with the error path above."""
 
@@ -174,8 +178,7 @@ class TableClient:
             (
                 op["Put"]
                 for op in operations
-                if "Put" in op
-                and op["Put"]["Item"].get("entity", {}).get("S") in ("Adjustment", "OrderMarker")
+                if "Put" in op and op["Put"]["Item"].get("entity", {}).get("S") in _LANDED_WITNESSES
             ),
             None,
         )

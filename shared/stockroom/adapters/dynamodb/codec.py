@@ -50,8 +50,12 @@ def item_to_attributes(item: InventoryItem) -> AttributeMap:
         "byStorePk": {"S": store_pk(item.store_id)},
         "byStoreSk": {"S": by_store_sk(item.product_id, item.variant_id, item.location_id)},
     }
+    # What live reservations hold; kept on every item, so a hold's units survive a change of anything else.
+    attrs["reserved"] = n(item.reserved)
     if item.track_quantity:
         attrs["quantity"] = n(item.quantity or 0)
+        # Conditions cannot subtract, so "quantity - reserved >= n" is kept as "available >= n".
+        attrs["available"] = n(item.available)
     else:
         attrs["inStock"] = {"BOOL": bool(item.in_stock)}
     if item.preorder.message is not None:
@@ -94,6 +98,7 @@ def item_from_attributes(attrs: Mapping[str, Any]) -> InventoryItem:
         product_name=attrs["productName"]["S"] if "productName" in attrs else None,
         category_ids=tuple(c["S"] for c in attrs.get("categoryIds", {}).get("L", [])),
         low_stock_threshold=opt_int(attrs, "lowStockThreshold"),
+        reserved=opt_int(attrs, "reserved") or 0,
     )
 
 

@@ -14,6 +14,7 @@ from stockroom.core.rules import MAX_UNITS_PER_LINE, WritePath
 _UPDATABLE = (
     "trackQuantity",
     "quantity",
+    "available",
     "inStock",
     "preorderEnabled",
     "preorderMessage",
@@ -37,7 +38,7 @@ def update_write(after: InventoryItem) -> tuple[str, AttributeMap, dict[str, str
 
 # Rule 3's "available for preorder": sold out, preorder open, and (no limit, or some of it left).
 _PREORDER_AVAILABLE = (
-    "(quantity <= :zero AND preorderEnabled = :true"
+    "(available <= :zero AND preorderEnabled = :true"
     " AND (attribute_not_exists(preorderRemaining) OR preorderRemaining > :zero))"
 )
 
@@ -57,19 +58,20 @@ def decrement_write(
         # Rule 2 (tracked), then rule 4; a preorder request only reaches rule 4 when rule 3 does not apply.
         conditions = ["attribute_exists(pk)", "trackQuantity = :true"]
         if restrict_inventory:
-            conditions.append("quantity >= :n")
+            # SPEC §7: what reservations hold is not for sale.
+            conditions.append("available >= :n")
         if line.preorder_request:
             conditions.append(f"NOT {_PREORDER_AVAILABLE}")
             values[":zero"] = n(0)
         return (
             " AND ".join(conditions),
-            f"SET quantity = quantity - :n, {touch}",
+            f"SET quantity = quantity - :n, available = available - :n, {touch}",
             values,
         )
     if not line.preorder_request:
         raise ValueError("only a line with preorderRequest may take a preorder path (rule 3)")
     values[":zero"] = n(0)
-    sold_out_and_open = "trackQuantity = :true AND quantity <= :zero AND preorderEnabled = :true"
+    sold_out_and_open = "trackQuantity = :true AND available <= :zero AND preorderEnabled = :true"
     if path is WritePath.PREORDER_WITHIN_LIMIT:
         # Rule 3 with a limit: counter + n <= limit, i.e. remaining >= n (which also makes it available).
         return (
@@ -120,7 +122,8 @@ def increment_write(line: IncrementLine, now: str) -> dict[str, Any]:
     MAX_UNITS_PER_LINE, judged from the stored quantity itself, so concurrent increments cannot pass it."""
     return {
         "ConditionExpression": "attribute_exists(pk) AND trackQuantity = :true AND quantity <= :room",
-        "UpdateExpression": "SET quantity = quantity + :n, revision = revision + :one, updatedDate = :now",
+        "UpdateExpression": "SET quantity = quantity + :n, available = available + :n,"
+        " revision = revision + :one, updatedDate = :now",
         "ExpressionAttributeValues": {
             ":n": n(line.quantity),
             ":room": n(MAX_UNITS_PER_LINE - line.quantity),

@@ -100,3 +100,27 @@ def by_store_start_key(store_id: str, position: tuple[str, str, str]) -> Attribu
         "byStorePk": {"S": store_pk(store_id)},
         "byStoreSk": {"S": by_store_sk(*position)},
     }
+
+
+# --- reservations (SPEC §7) -------------------------------------------------------------------------------
+# | record            | pk                                    | sk                 |
+# |-------------------|---------------------------------------|--------------------|
+# | reservation       | `STORE#<store>#RES#<reservationId>`   | `RESERVATION`      |
+# | expiry timer      | same pk as its reservation            | `TIMER`            |
+# | hold              | same pk as its item                   | `HOLD#<reservationId>` |
+# A hold beside its item: one Query (pk, begins_with HOLD#) finds an item's holds to reclaim. The timer's
+# only purpose is its TTL: DynamoDB deletes it once the reservation expires, and the stream's REMOVE
+# tells the collector to free the holds (correctness never waits for it: see stockroom.core.holds).
+RESERVATION_SK = "RESERVATION"
+TIMER_SK = "TIMER"
+HOLD_PREFIX = "HOLD#"
+# A finished (or expired) reservation is kept this long for GET, then DynamoDB's TTL deletes it.
+RESERVATION_RETENTION_SECONDS = 7 * 24 * 3600
+
+
+def reservation_pk(store_id: str, reservation_id: str) -> str:
+    return f"STORE#{store_id}#RES#{reservation_id}"
+
+
+def hold_key(key: ItemKey, reservation_id: str) -> AttributeMap:
+    return {"pk": {"S": item_pk(key)}, "sk": {"S": f"{HOLD_PREFIX}{reservation_id}"}}

@@ -95,10 +95,27 @@ def failure_body(status: int, error: StockroomError) -> dict[str, Any]:
     return {"message": error.description, "details": {"applicationError": detail}}
 
 
-def register_error_handlers(app: Resolver) -> None:
-    """Wix's error bodies on a function's resolver (the engine's neutral "item" is Wix's "inventoryItem")."""
+def register_error_handlers(app: Resolver, fields: dict[str, str | None] | None = None) -> None:
+    """Wix's error bodies on a function's resolver (the engine's neutral "item" is Wix's "inventoryItem";
+    `fields` renames more, e.g. the reservation function's "lines")."""
     http_errors.register_error_handlers(
-        app, invalid=invalid_body, failure=failure_body, fields={"item": "inventoryItem"}
+        app,
+        invalid=invalid_body,
+        failure=failure_body,
+        fields={"item": "inventoryItem", **(fields or {})},
+    )
+
+
+def documented_reservation(status: int = 200, description: str = "OK") -> dict[int, OpenAPIResponse]:
+    return http_errors.documented(
+        WixErrorBody,
+        {
+            404: "No such reservation in this store",
+            409: "RESERVATION_EXPIRED, RESERVATION_RELEASED or RESERVATION_CONFIRMED: nothing changed",
+            428: "RESERVATION_REFUSED: data.failures names every line that cannot be held; nothing held",
+        },
+        status,
+        description,
     )
 
 

@@ -149,6 +149,12 @@ class InventoryItemOut(WixResponse):
     locationId: str
     productId: str
     quantity: int | None = None
+    reservedQuantity: int | None = Field(
+        None, description="Units live reservations hold (tracked items; read-only)."
+    )
+    availableQuantity: int | None = Field(
+        None, description="quantity - reservedQuantity: what a sale may take (tracked items; read-only)."
+    )
     inStock: bool | None = None
     trackQuantity: bool
     availabilityStatus: str
@@ -168,6 +174,8 @@ class InventoryItemOut(WixResponse):
             locationId=item.location_id,
             productId=item.product_id,
             quantity=item.quantity if item.track_quantity else None,
+            reservedQuantity=item.reserved if item.track_quantity else None,
+            availableQuantity=item.available if item.track_quantity else None,
             inStock=None if item.track_quantity else item.in_stock,
             trackQuantity=item.track_quantity,
             availabilityStatus=item.availability_status.value,

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from pydantic import Field, StrictInt, StrictStr, model_validator
 
-from stockroom.core.domain import Adjustment, AvailabilityStatus, InventoryItem, ItemQuery
+from stockroom.core.domain import HOLD_KINDS, Adjustment, AvailabilityStatus, InventoryItem, ItemQuery
 from stockroom.core.paging import Page
 from stockroom.dialects.wix.models import MAX_QUERY_LIMIT, InventoryItemOut, Status, WixRequest, WixResponse
 from stockroom.http.fields import Id, IsoTime
@@ -140,14 +140,19 @@ class AdjustmentOut(WixResponse):
     delta: int | None = None
     quantityBefore: int | None = Field(None, description="On hand before the change (tracked items).")
     quantityAfter: int | None = Field(None, description="On hand after the change (tracked items).")
-    preorderCounterBefore: int | None = None
+    preorderCounterBefore: int | None = Field(None, description="On a PREORDER record.")
     preorderCounterAfter: int | None = None
+    reservedQuantityBefore: int | None = Field(
+        None, description="On a RESERVE, RELEASE, CONFIRM or EXPIRE record: units held before the change."
+    )
+    reservedQuantityAfter: int | None = None
     reason: str
     requestId: str
     createdDate: str
 
     @classmethod
     def of(cls, a: Adjustment) -> AdjustmentOut:
+        holds = a.kind in HOLD_KINDS
         return cls(
             inventoryItemId=a.item_id,
             revision=str(a.revision),
@@ -155,8 +160,10 @@ class AdjustmentOut(WixResponse):
             delta=a.delta,
             quantityBefore=a.quantity_before,
             quantityAfter=a.quantity_after,
-            preorderCounterBefore=a.counter_before,
-            preorderCounterAfter=a.counter_after,
+            preorderCounterBefore=None if holds else a.counter_before,
+            preorderCounterAfter=None if holds else a.counter_after,
+            reservedQuantityBefore=a.counter_before if holds else None,
+            reservedQuantityAfter=a.counter_after if holds else None,
             reason=a.reason,
             requestId=a.request_id,
             createdDate=a.created_date,

@@ -1,0 +1,348 @@
+"""Reservations in DynamoDB (SPEC §7): the `ReservationRepository` port, and reclaiming expired holds.
+
+Each call is one transaction whose conditions are the rule it relies on:
+- create: per tracked line, the item's `available >= n` (then reserved += n, available -= n) and a new hold;
+  per untracked line, a check that the item still does not track; the reservation and its timer.
+- confirm / release: the reservation ACTIVE and `holdUntil > now`; each hold still there; each item
+  changed once (confirm: quantity -= n, reserved -= n; release: reserved -= n, available += n).
+- extend: the same reservation condition; the reservation, its timer and every hold get the new expiry.
+- reclaim: each expired hold still there and still expired; the item's reserved -= their sum.
+Every item change stamps `change` on the item, so the stream's ledger writes RESERVE, CONFIRM, RELEASE
+and EXPIRE records like any other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from stockroom.adapters.dynamodb.client import Cancelled, TableClient
+from stockroom.adapters.dynamodb.codec import change_attributes, item_from_attributes, n
+from stockroom.adapters.dynamodb.layout import (
+    HOLD_PREFIX,
+    RESERVATION_RETENTION_SECONDS,
+    RESERVATION_SK,
+    TIMER_SK,
+    AttributeMap,
+    hold_key,
+    item_key_attrs,
+    item_pk,
+    table_name,
+)
+from stockroom.adapters.dynamodb.reservation_codec import (
+    reservation_attributes,
+    reservation_from_attributes,
+    reservation_key,
+    timer_put,
+)
+from stockroom.core.domain import AdjustmentKind, AuditContext, Change, ItemKey
+from stockroom.core.holds import Reservation, ReservationStatus, epoch_seconds
+from stockroom.core.ports import ReservationChanged, WritesConflicted, WritesRefused
+
+# A reclaim is one transaction: the item's update and up to this many holds.
+_RECLAIM_HOLDS = 99
+
+
+def _item_change(
+    key: ItemKey, change: Change, now: str, condition: str, sets: str, values: AttributeMap
+) -> dict[str, Any]:
+    """One item's conditional update that also stamps the change (for the ledger) and bumps its revision."""
+    return {
+        "Update": {
+            "TableName": table_name(),
+            "Key": item_key_attrs(key),
+            "ConditionExpression": condition,
+            "UpdateExpression": "SET #change = :change, revision = revision + :one, updatedDate = :now, "
+            + sets,
+            "ExpressionAttributeNames": {"#change": "change"},
+            "ExpressionAttributeValues": {
+                ":change": change_attributes(change),
+                ":one": n(1),
+                ":now": {"S": now},
+                **values,
+            },
+            # On failure DynamoDB hands back the item it judged: the service explains a refusal from it.
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+        }
+    }
+
+
+def _timer_delete(reservation: Reservation) -> dict[str, Any]:
+    return {
+        "Delete": {
+            "TableName": table_name(),
+            "Key": reservation_key(reservation.store_id, reservation.id, TIMER_SK),
+        }
+    }
+
+
+def _still_active(reservation: Reservation, now: str, sets: str, values: AttributeMap) -> dict[str, Any]:
+    return {
+        "Update": {
+            "TableName": table_name(),
+            "Key": reservation_key(reservation.store_id, reservation.id, RESERVATION_SK),
+            "ConditionExpression": "#status = :active AND holdUntil > :now",
+            "UpdateExpression": f"SET updatedDate = :now, {sets}",
+            "ExpressionAttributeNames": {"#status": "status"},
+            "ExpressionAttributeValues": {
+                ":active": {"S": ReservationStatus.ACTIVE.value},
+                ":now": {"S": now},
+                **values,
+            },
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+        }
+    }
+
+
+def _holds_of(table: TableClient, key: ItemKey) -> list[AttributeMap]:
+    kwargs: dict[str, Any] = {
+        "TableName": table_name(),
+        "KeyConditionExpression": "pk = :pk AND begins_with(sk, :hold)",
+        "ExpressionAttributeValues": {":pk": {"S": item_pk(key)}, ":hold": {"S": HOLD_PREFIX}},
+        "ConsistentRead": True,
+    }
+    found: list[AttributeMap] = []
+    while True:
+        answer = table.call("query", **kwargs)
+        found += answer.get("Items", [])
+        if "LastEvaluatedKey" not in answer:
+            return found
+        kwargs["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+
+
+def reclaim_expired(table: TableClient, key: ItemKey, audit: AuditContext) -> int:
+    now = audit.created_date
+    expired = [h for h in _holds_of(table, key) if h["holdUntil"]["S"] <= now][:_RECLAIM_HOLDS]
+    if not expired:
+        return 0
+    freed = sum(int(h["quantity"]["N"]) for h in expired)
+    change = Change(AdjustmentKind.EXPIRE, "RESERVATION_EXPIRED", audit.request_id, 0, -freed)
+    operations = [
+        _item_change(
+            key,
+            change,
+            now,
+            "attribute_exists(pk) AND reserved >= :freed",
+            "reserved = reserved - :freed, available = available + :freed",
+            {":freed": n(freed)},
+        ),
+        *(
+            {
+                "Delete": {
+                    "TableName": table_name(),
+                    "Key": {"pk": h["pk"], "sk": h["sk"]},
+                    "ConditionExpression": "attribute_exists(sk) AND holdUntil <= :now",
+                    "ExpressionAttributeValues": {":now": {"S": now}},
+                }
+            }
+            for h in expired
+        ),
+    ]
+    try:
+        table.transact(operations)
+    except Cancelled:
+        return 0  # another call reclaimed (or extended) them first
+    return freed
+
+
+def expired_reserved(table: TableClient, keys: Iterable[ItemKey], now: str) -> dict[ItemKey, int]:
+    return {
+        key: sum(int(h["quantity"]["N"]) for h in _holds_of(table, key) if h["holdUntil"]["S"] <= now)
+        for key in keys
+    }
+
+
+class DynamoDBReservationRepository:
+    def __init__(self, client: Any = None) -> None:
+        self._table = TableClient(client)
+
+    def reserve(self, reservation: Reservation, audit: AuditContext, token: str) -> None:
+        now = audit.created_date
+        operations: list[dict[str, Any]] = []
+        starts: list[int] = []
+        for position, line in enumerate(reservation.lines):
+            key = reservation.key(line)
+            starts.append(len(operations))
+            values = {":id": {"S": line.item_id}, ":n": n(line.quantity)}
+            if not line.tracked:
+                operations.append(
+                    {
+                        "ConditionCheck": {
+                            "TableName": table_name(),
+                            "Key": item_key_attrs(key),
+                            "ConditionExpression": (
+                                "attribute_exists(pk) AND #id = :id AND trackQuantity = :no"
+                            ),
+                            "ExpressionAttributeNames": {"#id": "id"},
+                            "ExpressionAttributeValues": {":id": values[":id"], ":no": {"BOOL": False}},
+                            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+                        }
+                    }
+                )
+                continue
+            change = Change(AdjustmentKind.RESERVE, audit.reason, audit.request_id, position, line.quantity)
+            update = _item_change(
+                key,
+                change,
+                now,
+                # SPEC §7: a hold takes only what is available (and only from the item it was read as).
+                "attribute_exists(pk) AND #id = :id AND trackQuantity = :yes AND available >= :n",
+                "reserved = reserved + :n, available = available - :n",
+                {**values, ":yes": {"BOOL": True}},
+            )
+            update["Update"]["ExpressionAttributeNames"]["#id"] = "id"
+            operations += [
+                update,
+                {
+                    "Put": {
+                        "TableName": table_name(),
+                        "Item": {
+                            **hold_key(key, reservation.id),
+                            "entity": {"S": "Hold"},
+                            "storeId": {"S": reservation.store_id},
+                            "reservationId": {"S": reservation.id},
+                            "quantity": n(line.quantity),
+                            "holdUntil": {"S": reservation.expires_at},
+                        },
+                        "ConditionExpression": "attribute_not_exists(sk)",
+                    }
+                },
+            ]
+        retain = epoch_seconds(reservation.expires_at) + RESERVATION_RETENTION_SECONDS
+        operations += [
+            {
+                "Put": {
+                    "TableName": table_name(),
+                    "Item": reservation_attributes(reservation, retain),
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            },
+            timer_put(reservation, reservation.expires_at),
+        ]
+        try:
+            self._table.transact(operations, token=token)
+        except Cancelled as cancelled:
+            refused = {
+                position: item_from_attributes(old) if (old := cancelled.reasons[start].get("Item")) else None
+                for position, start in enumerate(starts)
+                if cancelled.failed(start)
+            }
+            if refused:
+                raise WritesRefused(refused) from cancelled
+            if any(cancelled.failed(i) for i in range(len(operations))):
+                return  # only the reservation's own put: this very transaction landed before, answer lost
+            raise WritesConflicted(frozenset(range(len(reservation.lines)))) from cancelled
+
+    def get_reservation(self, store_id: str, reservation_id: str) -> Reservation | None:
+        found = self._table.get(reservation_key(store_id, reservation_id, RESERVATION_SK))
+        return None if found is None else reservation_from_attributes(found)
+
+    def _run(self, reservation: Reservation, operations: list[dict[str, Any]], token: str) -> None:
+        """The reservation's condition is operation 0: its failure hands back the reservation as stored."""
+        try:
+            self._table.transact(operations, token=token)
+        except Cancelled as cancelled:
+            old = cancelled.reasons[0].get("Item") if cancelled.failed(0) else None
+            current = (
+                reservation_from_attributes(old)
+                if old
+                else self.get_reservation(reservation.store_id, reservation.id)
+            )
+            raise ReservationChanged(current) from cancelled
+
+    def finish(self, reservation: Reservation, status: ReservationStatus, audit: AuditContext) -> None:
+        now = audit.created_date
+        retain = epoch_seconds(now) + RESERVATION_RETENTION_SECONDS
+        operations = [
+            _still_active(
+                reservation,
+                now,
+                "#status = :status, expiresAt = :retain",
+                {
+                    ":status": {"S": status.value},
+                    ":retain": n(retain),
+                },
+            ),
+            _timer_delete(reservation),
+        ]
+        confirm = status is ReservationStatus.CONFIRMED
+        kind = AdjustmentKind.CONFIRM if confirm else AdjustmentKind.RELEASE
+        for position, line in enumerate(reservation.lines):
+            if not line.tracked:
+                continue
+            key = reservation.key(line)
+            change = Change(kind, audit.reason, audit.request_id, position, -line.quantity)
+            sets = (
+                "quantity = quantity - :n, reserved = reserved - :n"
+                if confirm
+                else "reserved = reserved - :n, available = available + :n"
+            )
+            operations += [
+                _item_change(
+                    key,
+                    change,
+                    now,
+                    "attribute_exists(pk) AND reserved >= :n",
+                    sets,
+                    {":n": n(line.quantity)},
+                ),
+                {
+                    "Delete": {
+                        "TableName": table_name(),
+                        "Key": hold_key(key, reservation.id),
+                        "ConditionExpression": "attribute_exists(sk)",
+                    }
+                },
+            ]
+        self._run(reservation, operations, f"{audit.request_id}:{status.value}:{reservation.id}")
+
+    def extend(self, reservation: Reservation, expires_at: str, now: str) -> None:
+        retain = epoch_seconds(expires_at) + RESERVATION_RETENTION_SECONDS
+        operations = [
+            _still_active(
+                reservation,
+                now,
+                "holdUntil = :until, expiresAt = :retain",
+                {
+                    ":until": {"S": expires_at},
+                    ":retain": n(retain),
+                },
+            ),
+            timer_put(reservation, expires_at),
+            *(
+                {
+                    "Update": {
+                        "TableName": table_name(),
+                        "Key": hold_key(reservation.key(line), reservation.id),
+                        "ConditionExpression": "attribute_exists(sk)",
+                        "UpdateExpression": "SET holdUntil = :until",
+                        "ExpressionAttributeValues": {":until": {"S": expires_at}},
+                    }
+                }
+                for line in reservation.holds
+            ),
+        ]
+        self._run(reservation, operations, "")
+
+    def mark_expired(self, reservation: Reservation, now: str) -> bool:
+        try:
+            self._table.call(
+                "update_item",
+                TableName=table_name(),
+                Key=reservation_key(reservation.store_id, reservation.id, RESERVATION_SK),
+                ConditionExpression="#status = :active AND holdUntil <= :now",
+                UpdateExpression="SET #status = :expired, updatedDate = :now",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={
+                    ":active": {"S": ReservationStatus.ACTIVE.value},
+                    ":expired": {"S": ReservationStatus.EXPIRED.value},
+                    ":now": {"S": now},
+                },
+            )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True

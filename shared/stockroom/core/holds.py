@@ -1,0 +1,88 @@
+"""Reservations (SPEC §7), as the domain sees them: units of items held for a short time, all or nothing.
+
+A reservation is stored once, and each of its tracked lines as a hold beside its item. The item keeps the
+sum of its holds in `reserved` (and `available = quantity - reserved`, because a condition cannot
+subtract), so every stock rule reads availability from the item alone, in one conditional write.
+
+Expiry is exact without a sweeper: a hold counts while `now < expiresAt`. Storage may still count a hold
+that has expired; a write that needs those units reclaims the item's expired holds first (each on
+condition that it is still there and has expired), and reads leave them out.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from stockroom.core.domain import ItemKey
+
+# Each tracked line is two operations of the create transaction (its item and its hold), and the
+# reservation and its expiry timer two more: 40 lines is 82 of DynamoDB's 100.
+MAX_RESERVATION_LINES = 40
+MIN_TTL_SECONDS = 1
+MAX_TTL_SECONDS = 86_400
+DEFAULT_TTL_SECONDS = 900
+
+
+class ReservationStatus(enum.StrEnum):
+    ACTIVE = "ACTIVE"
+    CONFIRMED = "CONFIRMED"
+    RELEASED = "RELEASED"
+    EXPIRED = "EXPIRED"
+
+
+@dataclass(frozen=True, slots=True)
+class ReservationLine:
+    variant_id: str
+    location_id: str
+    item_id: str
+    quantity: int
+    tracked: bool  # an untracked item's line is accepted and holds nothing
+
+
+@dataclass(frozen=True, slots=True)
+class Reservation:
+    id: str
+    store_id: str
+    status: ReservationStatus  # as stored: an ACTIVE one is EXPIRED from expires_at on (`status_at`)
+    lines: tuple[ReservationLine, ...]
+    expires_at: str  # ISO 8601 UTC with milliseconds, so string order is time order
+    created_date: str
+    updated_date: str
+
+    def status_at(self, now: str) -> ReservationStatus:
+        if self.status is ReservationStatus.ACTIVE and now >= self.expires_at:
+            return ReservationStatus.EXPIRED
+        return self.status
+
+    def key(self, line: ReservationLine) -> ItemKey:
+        return ItemKey(self.store_id, line.variant_id, line.location_id)
+
+    @property
+    def holds(self) -> tuple[ReservationLine, ...]:
+        """The lines that hold units (tracked items)."""
+        return tuple(line for line in self.lines if line.tracked)
+
+
+@dataclass(frozen=True, slots=True)
+class HoldRequest:
+    """One line of a create request, its item resolved to a key."""
+
+    index: int
+    key: ItemKey
+    quantity: int
+
+
+def iso_after(now: str, seconds: int) -> str:
+    """`now` plus `seconds`, in the same ISO form (so it compares with `now` as a string)."""
+    start = datetime.fromisoformat(now.replace("Z", "+00:00"))
+    later = (start + timedelta(seconds=seconds)).astimezone(UTC)
+    return later.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def epoch_seconds(iso: str) -> int:
+    """An ISO time as whole epoch seconds, rounded up (a TTL must not fire before the time itself)."""
+    moment = datetime.fromisoformat(iso.replace("Z", "+00:00"))
+    whole = int(moment.timestamp())
+    return whole if whole == moment.timestamp() else whole + 1

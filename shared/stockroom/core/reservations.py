@@ -1,0 +1,266 @@
+"""Reservations (SPEC §7): create, read, confirm, release and extend, on the two ports.
+
+Every change is one transaction whose conditions are the rule: a hold needs `available >= n` on its item;
+confirm, release and extend need the reservation ACTIVE and unexpired. A refusal hands back what storage
+judged, and this service decides from that: reclaim the item's expired holds and try again, or answer.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+
+from stockroom.core.domain import AuditContext, InventoryItem, ItemKey, LineErrorCode
+from stockroom.core.errors import (
+    InvalidRequest,
+    ReservationConflict,
+    ReservationNotFound,
+    ReservationRefused,
+    StorageUnavailable,
+)
+from stockroom.core.holds import (
+    DEFAULT_TTL_SECONDS,
+    MAX_RESERVATION_LINES,
+    MAX_TTL_SECONDS,
+    MIN_TTL_SECONDS,
+    HoldRequest,
+    Reservation,
+    ReservationLine,
+    ReservationStatus,
+    iso_after,
+)
+from stockroom.core.ports import (
+    InventoryRepository,
+    ReservationChanged,
+    ReservationRepository,
+    WritesConflicted,
+    WritesRefused,
+)
+from stockroom.core.rules import MAX_UNITS_PER_LINE
+from stockroom.core.writes import MAX_WRITE_ATTEMPTS, backoff
+
+_CONFLICT = {
+    ReservationStatus.EXPIRED: ("RESERVATION_EXPIRED", "The reservation has expired; its units are free."),
+    ReservationStatus.RELEASED: ("RESERVATION_RELEASED", "The reservation was released."),
+    ReservationStatus.CONFIRMED: ("RESERVATION_CONFIRMED", "The reservation was confirmed."),
+}
+KEPT_CHANGING = "The reservation's items kept changing under it; nothing was held."
+
+
+def conflict(reservation: Reservation, status: ReservationStatus) -> ReservationConflict:
+    code, description = _CONFLICT[status]
+    return ReservationConflict(code, description, {"reservationId": reservation.id, "status": status.value})
+
+
+class ReservationService:
+    def __init__(
+        self,
+        inventory: InventoryRepository,
+        reservations: ReservationRepository,
+        *,
+        new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
+    ) -> None:
+        self._inventory = inventory
+        self._reservations = reservations
+        self._new_id = new_id
+
+    # --- create -------------------------------------------------------------------------------------------
+
+    def create(
+        self,
+        store_id: str,
+        requested: Sequence[HoldRequest],
+        *,
+        ttl_seconds: int = DEFAULT_TTL_SECONDS,
+        audit: AuditContext,
+    ) -> Reservation:
+        """Hold every line, or nothing (ReservationRefused names each failing line)."""
+        _validate(requested, ttl_seconds)
+        merged: dict[ItemKey, int] = {}
+        indexes: dict[ItemKey, list[int]] = {}
+        for line in requested:
+            merged[line.key] = merged.get(line.key, 0) + line.quantity
+            indexes.setdefault(line.key, []).append(line.index)
+        if any(units > MAX_UNITS_PER_LINE for units in merged.values()):
+            raise InvalidRequest("lines", f"An item may be held {MAX_UNITS_PER_LINE:,} units at most.")
+        # A read first, for the items' ids and tracking; the write's conditions re-check all of it.
+        items = self._inventory.get_items(merged)
+        missing = [key for key in merged if key not in items]
+        if missing:
+            raise _refused({key: None for key in missing}, merged, indexes)
+        now = audit.created_date
+        reservation = Reservation(
+            id=self._new_id(),
+            store_id=store_id,
+            status=ReservationStatus.ACTIVE,
+            lines=tuple(_line(items[key], units) for key, units in merged.items()),
+            expires_at=iso_after(now, ttl_seconds),
+            created_date=now,
+            updated_date=now,
+        )
+        for attempt in range(MAX_WRITE_ATTEMPTS):
+            try:
+                self._reservations.reserve(reservation, audit, token=f"{audit.request_id}:reserve:{attempt}")
+                return reservation
+            except WritesConflicted:
+                backoff(attempt)
+                continue
+            except WritesRefused as refused:
+                reservation = self._rejudge(reservation, refused, merged, indexes, audit)
+        raise StorageUnavailable(KEPT_CHANGING)
+
+    def _rejudge(
+        self,
+        reservation: Reservation,
+        refused: WritesRefused,
+        merged: dict[ItemKey, int],
+        indexes: dict[ItemKey, list[int]],
+        audit: AuditContext,
+    ) -> Reservation:
+        """The reservation to write next, or ReservationRefused with every line that cannot be held."""
+        lines = list(reservation.lines)
+        failing: dict[ItemKey, InventoryItem | None] = {}
+        for position, item in refused.items.items():
+            line = lines[position]
+            key = reservation.key(line)
+            if item is None or item.id != line.item_id:
+                failing[key] = None  # gone (or deleted and made again: another item now)
+            elif item.track_quantity != line.tracked:
+                lines[position] = replace(line, tracked=item.track_quantity)
+            elif item.available < line.quantity and not (
+                item.reserved > 0 and self._inventory.reclaim_expired(key, audit) > 0
+            ):
+                failing[key] = item
+            # Otherwise the item changed under the write, or expired holds were just freed: again.
+        if failing:
+            raise _refused(failing, merged, indexes)
+        return replace(reservation, lines=tuple(lines))
+
+    # --- read ---------------------------------------------------------------------------------------------
+
+    def get(self, store_id: str, reservation_id: str) -> Reservation:
+        found = self._reservations.get_reservation(store_id, reservation_id)
+        if found is None:
+            raise ReservationNotFound(
+                f"Reservation {reservation_id} was not found.", {"reservationId": reservation_id}
+            )
+        return found
+
+    # --- confirm, release, extend -------------------------------------------------------------------------
+
+    def confirm(self, store_id: str, reservation_id: str, audit: AuditContext) -> Reservation:
+        """Take every held unit off hand, exactly once: a second confirm answers as the first did."""
+        return self._finish(store_id, reservation_id, ReservationStatus.CONFIRMED, audit)
+
+    def release(self, store_id: str, reservation_id: str, audit: AuditContext) -> Reservation:
+        """Free every held unit; releasing a released or expired reservation changes nothing."""
+        return self._finish(store_id, reservation_id, ReservationStatus.RELEASED, audit)
+
+    def _finish(
+        self, store_id: str, reservation_id: str, status: ReservationStatus, audit: AuditContext
+    ) -> Reservation:
+        now = audit.created_date
+        reservation = self.get(store_id, reservation_id)
+        for attempt in range(MAX_WRITE_ATTEMPTS):
+            current = reservation.status_at(now)
+            if current is status:
+                return replace(reservation, status=current)
+            if current is not ReservationStatus.ACTIVE:
+                # Release is a no-op on an expired reservation: its units are free already.
+                if status is ReservationStatus.RELEASED and current is ReservationStatus.EXPIRED:
+                    return replace(reservation, status=current)
+                raise conflict(reservation, current)
+            try:
+                self._reservations.finish(reservation, status, audit)
+                return replace(reservation, status=status, updated_date=now)
+            except ReservationChanged as changed:
+                reservation = changed.current or reservation
+            except WritesConflicted:
+                backoff(attempt)  # e.g. concurrent confirms: the next read shows who won
+                reservation = self.get(store_id, reservation_id)
+        raise StorageUnavailable("The reservation kept changing under this call; nothing was changed.")
+
+    def extend(
+        self, store_id: str, reservation_id: str, ttl_seconds: int, audit: AuditContext
+    ) -> Reservation:
+        """`expiresAt = now + ttlSeconds`, only while the reservation is ACTIVE."""
+        _validate_ttl(ttl_seconds)
+        now = audit.created_date
+        reservation = self.get(store_id, reservation_id)
+        expires_at = iso_after(now, ttl_seconds)
+        for attempt in range(MAX_WRITE_ATTEMPTS):
+            current = reservation.status_at(now)
+            if current is not ReservationStatus.ACTIVE:
+                raise conflict(reservation, current)
+            try:
+                self._reservations.extend(reservation, expires_at, now)
+                return replace(reservation, expires_at=expires_at, updated_date=now)
+            except ReservationChanged as changed:
+                reservation = changed.current or reservation
+            except WritesConflicted:
+                backoff(attempt)
+                reservation = self.get(store_id, reservation_id)
+        raise StorageUnavailable("The reservation kept changing under this call; nothing was changed.")
+
+    def expire(self, store_id: str, reservation_id: str, audit: AuditContext) -> Reservation | None:
+        """The collector's work once a reservation's timer is gone: free its expired holds, then store it
+        EXPIRED. Returns the reservation if it is EXPIRED now (whoever stored it), else None."""
+        reservation = self._reservations.get_reservation(store_id, reservation_id)
+        if reservation is None or reservation.status_at(audit.created_date) is not ReservationStatus.EXPIRED:
+            return None
+        for line in reservation.holds:
+            self._inventory.reclaim_expired(reservation.key(line), audit)
+        if reservation.status is ReservationStatus.ACTIVE:
+            self._reservations.mark_expired(reservation, audit.created_date)
+        return replace(reservation, status=ReservationStatus.EXPIRED)
+
+
+def _line(item: InventoryItem, units: int) -> ReservationLine:
+    return ReservationLine(item.variant_id, item.location_id, item.id, units, item.track_quantity)
+
+
+def _validate_ttl(ttl_seconds: int) -> None:
+    if not MIN_TTL_SECONDS <= ttl_seconds <= MAX_TTL_SECONDS:
+        raise InvalidRequest("ttlSeconds", f"ttlSeconds must be {MIN_TTL_SECONDS} to {MAX_TTL_SECONDS:,}.")
+
+
+def _validate(requested: Sequence[HoldRequest], ttl_seconds: int) -> None:
+    """The dialect's models check the same; the core does not rely on them."""
+    _validate_ttl(ttl_seconds)
+    if not 1 <= len(requested) <= MAX_RESERVATION_LINES:
+        raise InvalidRequest("lines", f"A reservation has 1 to {MAX_RESERVATION_LINES} lines.")
+    for line in requested:
+        if not 1 <= line.quantity <= MAX_UNITS_PER_LINE:
+            raise InvalidRequest(("lines", line.index), f"quantity must be 1 to {MAX_UNITS_PER_LINE:,}.")
+
+
+def _refused(
+    failing: dict[ItemKey, InventoryItem | None],
+    merged: dict[ItemKey, int],
+    indexes: dict[ItemKey, list[int]],
+) -> ReservationRefused:
+    """Every failing line (each request line of a failing item), with what its item asked and had."""
+    failures: list[dict[str, object]] = []
+    for key, item in failing.items():
+        for index in indexes[key]:
+            failure: dict[str, object] = {
+                "index": index,
+                "variantId": key.variant_id,
+                "locationId": key.location_id,
+            }
+            if item is None:
+                failure["code"] = LineErrorCode.INVENTORY_ITEM_NOT_FOUND.value
+            else:
+                # `requested` is what the whole reservation asks of the item (its lines are merged).
+                failure |= {
+                    "code": LineErrorCode.INSUFFICIENT_INVENTORY.value,
+                    "requested": merged[key],
+                    "available": max(item.available, 0),
+                }
+            failures.append(failure)
+    failures.sort(key=lambda f: int(str(f["index"])))
+    return ReservationRefused(
+        f"{len(failures)} of the reservation's lines cannot be held, so nothing was held.",
+        {"failures": failures},
+    )
