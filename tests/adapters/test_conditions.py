@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from stockroom.adapters.dynamodb.inventory import DynamoDBInventoryRepository
+from stockroom.adapters.dynamodb.layout import item_key_attrs, table_name
 from stockroom.core.domain import AuditContext, DecrementLine, InventoryItem, ItemKey, PreorderSettings
 from stockroom.core.ports import StockWrite, WritesRefused
 from stockroom.core.rules import Apply, WritePath, apply_decrement, judge_decrement
@@ -35,6 +36,8 @@ def stored_items(draw: st.DrawFn) -> InventoryItem:
         quantity=draw(st.integers(min_value=-4, max_value=12)) if track else None,
         in_stock=None if track else draw(st.booleans()),
         preorder=PreorderSettings(enabled=draw(st.booleans()), limit=limit, counter=counter),
+        # SPEC §7: units that reservations hold; every rule reads quantity - reserved.
+        reserved=draw(st.integers(min_value=0, max_value=6)) if track else 0,
         created_date="2026-01-01T00:00:00.000Z",
         updated_date="2026-01-01T00:00:00.000Z",
     )
@@ -80,11 +83,21 @@ def test_each_path_writes_exactly_when_the_rules_choose_it(
         assert chosen, f"{path} applied a line the rules decide as {decision}"
         after = repository.get_items([copy.key])[copy.key]
         expected = apply_decrement(copy, path, units)
-        assert (after.quantity, after.preorder.counter, after.revision) == (
+        assert (after.quantity, after.reserved, after.preorder.counter, after.revision) == (
             expected.quantity,
+            expected.reserved,
             expected.preorder.counter,
             expected.revision,
         )
+        assert stored_available(repository, copy) == (expected.available if copy.track_quantity else None)
+
+
+def stored_available(repository: DynamoDBInventoryRepository, item: InventoryItem) -> int | None:
+    """The attribute the conditions read (the domain derives it; storage must keep it equal)."""
+    raw = repository.client.get_item(
+        TableName=table_name(), Key=item_key_attrs(item.key), ConsistentRead=True
+    )["Item"]
+    return int(raw["available"]["N"]) if "available" in raw else None
 
 
 @pytest.mark.usefixtures("local_engine")

@@ -30,6 +30,7 @@ EXPECTED_STATUS = {
     "WixInventoryFunction/query-inventory-items.json": 200,
     "WixInventoryFunction/list-adjustments.json": 200,
     "WixInventoryFunction/list-store-adjustments.json": 200,
+    "WixReservationsFunction/create-reservation.json": 201,
 }
 
 # The batch item failures each event-source sample reports (message ids of the poison messages).

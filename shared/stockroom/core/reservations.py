@@ -86,9 +86,15 @@ class ReservationService:
             raise InvalidRequest("lines", f"An item may be held {MAX_UNITS_PER_LINE:,} units at most.")
         # A read first, for the items' ids and tracking; the write's conditions re-check all of it.
         items = self._inventory.get_items(merged)
-        missing = [key for key in merged if key not in items]
-        if missing:
-            raise _refused({key: None for key in missing}, merged, indexes)
+        # Judged on the read first, so that one answer names every failing line (the write may still
+        # refuse on what changed since; it is judged again then).
+        failing = {
+            key: items.get(key)
+            for key, units in merged.items()
+            if key not in items or not self._holds(items[key], units, audit)
+        }
+        if failing:
+            raise _refused(failing, merged, indexes)
         now = audit.created_date
         reservation = Reservation(
             id=self._new_id(),
@@ -128,14 +134,19 @@ class ReservationService:
                 failing[key] = None  # gone (or deleted and made again: another item now)
             elif item.track_quantity != line.tracked:
                 lines[position] = replace(line, tracked=item.track_quantity)
-            elif item.available < line.quantity and not (
-                item.reserved > 0 and self._inventory.reclaim_expired(key, audit) > 0
-            ):
+            elif not self._holds(item, line.quantity, audit):
                 failing[key] = item
             # Otherwise the item changed under the write, or expired holds were just freed: again.
         if failing:
             raise _refused(failing, merged, indexes)
         return replace(reservation, lines=tuple(lines))
+
+    def _holds(self, item: InventoryItem, units: int, audit: AuditContext) -> bool:
+        """Whether the item may hold `units` more: it does not track (holds nothing), or enough is
+        available, counting holds that have expired, which are reclaimed for it here."""
+        if not item.track_quantity or item.available >= units:
+            return True
+        return item.reserved > 0 and self._inventory.reclaim_expired(item.key, audit) > 0
 
     # --- read ---------------------------------------------------------------------------------------------
 
