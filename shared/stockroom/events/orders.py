@@ -22,13 +22,14 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError, model_validator
 
 from stockroom.adapters.eventbridge import publish
 from stockroom.core.domain import DecrementLine, InventoryItem, ItemKey, LineResult
 from stockroom.core.errors import InvalidRequest
 from stockroom.core.ports import OrderMarker
 from stockroom.core.stock import max_order_items
+from stockroom.events.order_reservations import confirm_reservation
 from stockroom.http.fields import Id, Units
 from stockroom.http.json_body import strict_json_deserializer
 from stockroom.wiring import inventory_service
@@ -64,8 +65,16 @@ class OrderPlaced(BaseModel):
 
     storeId: Id
     orderId: Id
-    lines: list[OrderLine] = Field(min_length=1, max_length=MAX_ORDER_LINES)
+    lines: list[OrderLine] = Field([], max_length=MAX_ORDER_LINES)
+    # SPEC §7: an order of a checkout that held its stock names the reservation instead of lines.
+    reservationId: Id | None = None
     restrictInventory: bool = True
+
+    @model_validator(mode="after")
+    def _lines_or_reservation(self) -> OrderPlaced:
+        if (self.reservationId is None) == (not self.lines):
+            raise ValueError("an order carries either lines or a reservationId, not both")
+        return self
 
 
 class EventEnvelope(BaseModel):
@@ -145,6 +154,8 @@ def _parse(record: SQSRecord) -> OrderPlaced | None:
 
 
 def _apply(order: OrderPlaced, request_id: str) -> str:
+    if order.reservationId is not None:
+        return confirm_reservation(order.storeId, order.orderId, order.reservationId, request_id)
     service = inventory_service()
     lines = [
         DecrementLine(
