@@ -31,6 +31,8 @@ from typing import Any
 # Before the handlers load: no EMF metrics printed on stdout between the table's lines.
 os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
 
+import reservation_bench  # benchmarks/, beside this script
+
 from stockroom import wiring
 from stockroom.adapters.dynamodb.client import reset_client
 from stockroom.adapters.dynamodb.inventory import DynamoDBInventoryRepository
@@ -574,6 +576,7 @@ def main() -> int:
         rows += cpu_per_line_figure(caller, variant_ids)
         rows += hot_item_figure(template)
         rows += order_figure(caller, engine)
+        rows += [Row(*reservation_bench.hot_reservations(template))]
     finally:
         engine.stop()
     print(f"Machine: {machine()}")
