@@ -32,6 +32,7 @@ from stockroom_local.gateway import make_server
 from stockroom_local.invoke import invoke
 from stockroom_local.streams import StreamPump, subscriptions
 from stockroom_local.template import load_template
+from stockroom_local.ttl import TtlReaper, ttl_attributes
 
 
 def _prepare(seed: bool) -> None:
@@ -64,6 +65,8 @@ def serve(args: argparse.Namespace) -> int:
         server = make_server(template, args.host, args.port)
         # The table's stream, to the functions that subscribe to it (the ledger, availability events).
         pump = StreamPump(subscriptions(template), server.gateway.invoker).start()
+        # DynamoDB deletes expired records by TTL; moto does not (reservation timers need it).
+        reaper = TtlReaper(ttl_attributes(template.tables)).start() if engine.embedded else None
         kind = "embedded moto" if engine.embedded else "external"
         if engine.journal is not None:
             kind += f", kept in {args.data_dir}, {engine.replayed} logged change(s) replayed"
@@ -74,6 +77,8 @@ def serve(args: argparse.Namespace) -> int:
         except KeyboardInterrupt:
             pass
         finally:
+            if reaper is not None:
+                reaper.stop()
             pump.stop()
             server.server_close()
     return 0

@@ -1,0 +1,21 @@
+"""ReservationExpiryFunction: the table's stream, for the timers DynamoDB's TTL deletes once a reservation
+expires (frees its holds, records EXPIRE, publishes InventoryReservationExpired)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from stockroom.events.expiry import process_expiry_batch
+from stockroom.tracing import capture_lambda_handler
+
+logger = Logger()
+
+
+@logger.inject_lambda_context
+@capture_lambda_handler  # X-Ray, imported only where it traces
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    return process_expiry_batch(event, context)
