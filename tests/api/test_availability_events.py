@@ -8,8 +8,8 @@ from typing import Any
 import boto3
 import pytest
 
-from stockroom.adapters.dynamodb.layout import item_pk, table_name
-from stockroom.core.domain import DecrementLine, InventoryItem, ItemDraft, ItemKey
+from stockroom.adapters.dynamodb.layout import table_name
+from stockroom.core.domain import DecrementLine, IncrementLine, InventoryItem, ItemDraft, ItemKey
 from stockroom.core.rules import Crossing, availability_crossings
 from stockroom.wiring import inventory_service
 from tests.conftest import InvokeFunction, PublishedEvents
@@ -56,13 +56,15 @@ def sell(key: ItemKey, units: int, *, restrict: bool = True) -> None:
 
 
 def restock(key: ItemKey, quantity: int) -> None:
-    """No increment route yet: a restock as a plain write of the item."""
-    boto3.client("dynamodb").update_item(
-        TableName=table_name(),
-        Key={"pk": {"S": item_pk(key)}, "sk": {"S": "ITEM"}},
-        UpdateExpression="SET quantity = :q, revision = revision + :one",
-        ExpressionAttributeValues={":q": {"N": str(quantity)}, ":one": {"N": "1"}},
+    """Bring the item to `quantity` by an increment (the counts stay consistent: `available` follows)."""
+    service = inventory_service()
+    current = service.get_items([key])[key].quantity or 0
+    [result] = service.increment(
+        [IncrementLine(0, key, quantity - current)],
+        audit=service.audit_context(f"restock-{uuid.uuid4().hex[:8]}", None),
+        return_entity=False,
     )
+    assert result.success
 
 
 def run(invoke_function: InvokeFunction, stream: StreamReader) -> None:

@@ -21,7 +21,8 @@ from tests.api.test_reservations import RESERVATIONS, new_item, reserve, seconds
 from tests.conftest import InvokeFunction, PublishedEvents
 from tests.support import DEMO_STORE_ID, Api, ledger
 
-pytestmark = pytest.mark.usefixtures("clean_tables")
+# Seeded: the demo store has its default location (a handler caches it for minutes).
+pytestmark = pytest.mark.usefixtures("seeded")
 
 
 def timer_records(template: Template, batch: dict[str, Any]) -> dict[str, Any]:

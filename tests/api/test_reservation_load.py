@@ -14,7 +14,8 @@ from tests.api.test_ledger import all_records, assert_chain
 from tests.api.test_reservations import RESERVATIONS, counts, new_item, reserve, sell
 from tests.support import Api, eventually
 
-pytestmark = pytest.mark.usefixtures("clean_tables")
+# Seeded: the demo store has its default location (a handler caches it for minutes).
+pytestmark = pytest.mark.usefixtures("seeded")
 
 INITIAL = 40
 SECONDS = 8.0

@@ -13,7 +13,8 @@ import pytest
 
 from tests.support import Api, ledger
 
-pytestmark = pytest.mark.usefixtures("clean_tables")
+# Seeded: the demo store has its default location (a handler caches it for minutes).
+pytestmark = pytest.mark.usefixtures("seeded")
 
 RESERVATIONS = "/stores/v3/inventory-reservations"
 

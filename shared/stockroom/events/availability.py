@@ -75,6 +75,9 @@ def availability_detail(
         "previousAvailabilityStatus": before.availability_status.value,
         "quantity": after.quantity,
         "previousQuantity": before.quantity,
+        # What crossings are judged on (SPEC §7): on hand less what reservations hold.
+        "availableQuantity": after.available if after.track_quantity else None,
+        "previousAvailableQuantity": before.available if before.track_quantity else None,
         "lowStockThreshold": low_stock_threshold(after, default_threshold),
         "revision": str(after.revision),
     }
