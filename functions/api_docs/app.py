@@ -16,7 +16,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from stockroom.dialects.prosperna import routes as prosperna_routes
-from stockroom.dialects.wix import bulk_routes, list_routes, routes
+from stockroom.dialects.wix import bulk_routes, item_routes, list_routes, routes
 
 logger = Logger()
 
@@ -30,7 +30,13 @@ DESCRIPTION = (
 SECURITY: dict[str, SecurityScheme] = {"apiKey": APIKey(name="Authorization", in_=APIKeyIn.header)}
 
 app = APIGatewayRestResolver(enable_validation=True)
-for router in (routes.router, bulk_routes.router, list_routes.router, prosperna_routes.router):
+for router in (
+    routes.router,
+    bulk_routes.router,
+    list_routes.router,
+    item_routes.router,
+    prosperna_routes.router,
+):
     app.include_router(router)
 app.configure_openapi(
     title=TITLE,

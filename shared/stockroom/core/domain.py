@@ -26,6 +26,8 @@ class LineErrorCode(enum.StrEnum):
     ALREADY_EXISTS = "ALREADY_EXISTS"
     # Optimistic concurrency: the caller's revision is not the item's any more.
     REVISION_MISMATCH = "REVISION_MISMATCH"
+    # The item holds units for live reservations: it cannot be deleted until they are released.
+    INVENTORY_ITEM_RESERVED = "INVENTORY_ITEM_RESERVED"
     # The storage stayed busy (throttled, conflicting, timing out) past our retries: nothing was applied.
     TEMPORARILY_UNAVAILABLE = "TEMPORARILY_UNAVAILABLE"
 
@@ -36,6 +38,9 @@ class AdjustmentKind(enum.StrEnum):
     INCREMENT = "INCREMENT"
     DECREMENT = "DECREMENT"
     PREORDER = "PREORDER"
+    TRANSFER_OUT = "TRANSFER_OUT"
+    TRANSFER_IN = "TRANSFER_IN"
+    DELETE = "DELETE"
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,6 +26,8 @@ from stockroom.core.errors import (
     InvalidRequest,
     ItemAlreadyExists,
     ItemNotFound,
+    ItemReserved,
+    RevisionMismatch,
     StockroomError,
     StorageUnavailable,
 )
@@ -46,6 +48,8 @@ HTTP_STATUS: dict[type[StockroomError], int] = {
     StoreForbidden: 403,
     ItemNotFound: 404,
     ItemAlreadyExists: 409,
+    RevisionMismatch: 409,
+    ItemReserved: 409,
     RequestInProgress: 409,
     PayloadTooLarge: 413,
     UnsupportedMediaType: 415,
@@ -62,7 +66,8 @@ ERROR_MEANINGS = {
     401: "No API key, or an unknown one",
     403: "The API key does not cover this store",
     404: "Not found in this store",
-    409: "Already exists, or the same Idempotency-Key is still in progress (see Retry-After)",
+    409: "Already exists, a stale revision, an item that holds reservations, or the same Idempotency-Key"
+    " still in progress (see Retry-After)",
     413: "The body is over 1 MB",
     415: "The body is not application/json",
     422: "The Idempotency-Key was used for another request",

@@ -175,7 +175,8 @@ class TableClient:
                 op["Put"]
                 for op in operations
                 if "Put" in op
-                and op["Put"]["Item"].get("entity", {}).get("S") in ("Adjustment", "OrderMarker")
+                and op["Put"]["Item"].get("entity", {}).get("S")
+                in ("Adjustment", "OrderMarker", "ItemTombstone")
             ),
             None,
         )
@@ -189,7 +190,8 @@ class TableClient:
                 "DynamoDB did not answer; whether the change was applied is not known (retry with the same"
                 " Idempotency-Key)."
             ) from error
-        return "Item" in found
+        # The same entity, not just the key: a tombstone is put where the item's id pointer was.
+        return bool(found.get("Item", {}).get("entity") == witness["Item"]["entity"])
 
     def get(self, key: AttributeMap, *, consistent: bool = True) -> AttributeMap | None:
         found: AttributeMap | None = self.call(

@@ -263,8 +263,9 @@ class PreorderInfoUpdate(WixRequest):
     limit: StockQuantity | None = Field(None, description="null removes the limit.")
 
 
-class InventoryItemUpdate(WixRequest):
-    id: Id
+class ItemChangesInput(WixRequest):
+    """What an update may change, and the revision it was read at (bulk update and PATCH alike)."""
+
     revision: Revision
     trackQuantity: StrictBool | None = None
     quantity: StockQuantity | None = Field(None, description="Sets the count (and tracking by quantity).")
@@ -272,7 +273,7 @@ class InventoryItemUpdate(WixRequest):
     preorderInfo: PreorderInfoUpdate | None = None
 
     @model_validator(mode="after")
-    def _one_change_one_method(self) -> InventoryItemUpdate:
+    def _one_change_one_method(self) -> ItemChangesInput:
         if self.quantity is not None and self.inStock is not None:
             raise ValueError("give at most one of quantity (tracked) and inStock (untracked)")
         if self.trackQuantity is not None and (
@@ -284,12 +285,12 @@ class InventoryItemUpdate(WixRequest):
             raise ValueError("nothing to update: give quantity, inStock or preorderInfo")
         return self
 
-    def to_line(self, index: int) -> UpdateLine:
+    def changes_line(self, index: int, item_id: str) -> UpdateLine:
         preorder = self.preorderInfo
         sent = preorder.model_fields_set if preorder else set()
         return UpdateLine(
             index=index,
-            item_id=self.id,
+            item_id=item_id,
             revision=int(self.revision),
             changes=ItemChanges(
                 quantity=self.quantity,
@@ -299,6 +300,13 @@ class InventoryItemUpdate(WixRequest):
                 preorder_limit=preorder.limit if preorder and "limit" in sent else KEEP,
             ),
         )
+
+
+class InventoryItemUpdate(ItemChangesInput):
+    id: Id
+
+    def to_line(self, index: int) -> UpdateLine:
+        return self.changes_line(index, self.id)
 
 
 class MaskedInventoryItem(WixRequest):
