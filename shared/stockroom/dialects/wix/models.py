@@ -243,7 +243,9 @@ class BulkInventoryItemsResponse(WixResponse):
 
 # --- the sibling calls: bulk create, bulk update, increments, decrement by id -----------------------------
 
+# Wix documents bulk create, bulk update (and bulk delete) as 1 to 1,000 items.
 MAX_BULK_CREATE = 1000
+MAX_BULK_UPDATE = 1000
 MAX_QUERY_LIMIT = 100
 # A revision is a decimal string ("3"), as Wix sends it back.
 Revision = Annotated[StrictStr, Field(pattern=r"^[1-9][0-9]{0,17}$", description="The revision read")]
@@ -314,7 +316,7 @@ class MaskedInventoryItem(WixRequest):
 
 
 class BulkUpdateInventoryItemsRequest(WixRequest):
-    inventoryItems: Annotated[list[MaskedInventoryItem], Field(min_length=1, max_length=MAX_BULK_LINES)]
+    inventoryItems: Annotated[list[MaskedInventoryItem], Field(min_length=1, max_length=MAX_BULK_UPDATE)]
     returnEntity: StrictBool = False
     reason: Reason | None = None
 
