@@ -126,12 +126,10 @@ class InMemoryInventoryRepository:
                     continue  # the untracked item of an order: no change, no record
                 after = replace(after, updated_date=audit.created_date)
                 if write.path is None:
-                    self._change(
-                        before, after, audit, write.line.index, AdjustmentKind.INCREMENT, write.line.quantity
-                    )
+                    kind, delta = AdjustmentKind.INCREMENT, write.line.quantity
                 else:
                     kind, delta = decrement_adjustment(write.path, write.line.quantity)
-                    self._change(before, after, audit, write.line.index, kind, delta)
+                self._change(before, after, audit, write.line.index, write.kind or kind, delta)
             if marker is not None:
                 self.orders.add((marker.store_id, marker.order_id))
 

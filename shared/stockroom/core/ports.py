@@ -9,6 +9,7 @@ from typing import Protocol
 
 from stockroom.core.domain import (
     Adjustment,
+    AdjustmentKind,
     AuditContext,
     DecrementLine,
     IncrementLine,
@@ -71,10 +72,12 @@ class StockWrite:
     - a DecrementLine with a path: SPEC §2 by that path;
     - an IncrementLine (path None): rules 1 and 2, then quantity += n;
     - a DecrementLine with path None: an all-or-nothing order's untracked item, accepted and left as it
-      is as long as it stays untracked."""
+      is as long as it stays untracked.
+    `kind` names the change in the ledger where it is not the line's own (a transfer's two halves)."""
 
     line: DecrementLine | IncrementLine
     path: WritePath | None
+    kind: AdjustmentKind | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -35,6 +35,7 @@ from stockroom.core.paging import Page, cursor_scope, decode_cursor, encode_curs
 from stockroom.core.ports import ConditionNotMet, InventoryRepository
 from stockroom.core.rules import apply_update, revision_mismatch
 from stockroom.core.stock import DEFAULT_PARALLEL_WRITES, NOT_FOUND, busy, failed
+from stockroom.core.transfers import Transfers
 
 DEFAULT_LOCATION_TTL_SECONDS = 300.0
 # Stores with no settings record still get a stable default location of their own.
@@ -45,9 +46,9 @@ def utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-class InventoryService(ItemRemoval):
-    """The stock changes (`StockChanges`), deletes (`ItemRemoval`) and the catalog: locations, create,
-    read, update, query."""
+class InventoryService(ItemRemoval, Transfers):
+    """The stock changes (`StockChanges`), deletes (`ItemRemoval`), transfers (`Transfers`) and the
+    catalog: locations, create, read, update, query."""
 
     def __init__(
         self,

@@ -194,7 +194,11 @@ class DynamoDBInventoryRepository:
         if isinstance(line, IncrementLine):
             update = increment_write(line, audit.created_date)
             change = Change(
-                AdjustmentKind.INCREMENT, audit.reason, audit.request_id, line.index, line.quantity
+                write.kind or AdjustmentKind.INCREMENT,
+                audit.reason,
+                audit.request_id,
+                line.index,
+                line.quantity,
             )
         elif write.path is None:
             return [untracked_check(line.key)]
@@ -208,7 +212,7 @@ class DynamoDBInventoryRepository:
                 "ExpressionAttributeValues": values,
             }
             kind, delta = decrement_adjustment(write.path, line.quantity)
-            change = Change(kind, audit.reason, audit.request_id, line.index, delta)
+            change = Change(write.kind or kind, audit.reason, audit.request_id, line.index, delta)
         return witnessed_update(line.key, update, change, audit, epoch_now)
 
     def write_together(

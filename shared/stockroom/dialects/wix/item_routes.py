@@ -1,4 +1,4 @@
-"""Wix V3 calls on one item by id, and the bulk delete: update (PATCH), delete, bulk delete."""
+"""Wix V3 calls on one item by id, bulk delete, and transfers between locations."""
 
 from __future__ import annotations
 
@@ -8,10 +8,12 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path
 
 from stockroom.core.errors import InvalidRequest
+from stockroom.core.transfers import TransferLine
 from stockroom.dialects.wix.context import TAGS, audit_context, count_lines, current_store, idempotent
 from stockroom.dialects.wix.errors import documented
 from stockroom.dialects.wix.item_models import (
     BulkDeleteInventoryItemsRequest,
+    BulkTransferInventoryItemsRequest,
     DeleteInventoryItemResponse,
     UpdateInventoryItemRequest,
 )
@@ -69,4 +71,30 @@ def bulk_delete_inventory_items(request: BulkDeleteInventoryItemsRequest) -> Bul
         current_store(router.current_event), request.inventoryItemIds, audit_context(router, "DELETE")
     )
     count_lines("DeleteItems", results)
+    return BulkInventoryItemsResponse.of(results)
+
+
+@router.post(
+    "/stores/v3/bulk/inventory-items/transfer",
+    summary="Transfer stock between locations: each line -n at the source and +n at the destination",
+    tags=TAGS,
+    middlewares=[idempotent],
+    responses=documented(),
+)
+def bulk_transfer_inventory_items(request: BulkTransferInventoryItemsRequest) -> BulkInventoryItemsResponse:
+    store_id = current_store(router.current_event)
+    service = inventory_service()
+    lines = [
+        TransferLine(
+            index,
+            service.item_key(store_id, line.variantId, line.fromLocationId),
+            service.item_key(store_id, line.variantId, line.toLocationId),
+            line.quantity,
+        )
+        for index, line in enumerate(request.transferData)
+    ]
+    results = service.transfer(
+        lines, audit=audit_context(router, request.reason or "TRANSFER"), return_entity=request.returnEntity
+    )
+    count_lines("TransferLines", results)
     return BulkInventoryItemsResponse.of(results)
