@@ -38,6 +38,7 @@ EXPECTED_BATCH_ITEM_FAILURES = {
     "OrderPlacedFunction/poison-and-good.json": ["2e1424d4-f796-459a-8184-9c92662be6da"],
     "AvailabilityFunction/out-of-stock.json": [],
     "LedgerFunction/decrement.json": [],
+    "ItemEventsFunction/decrement.json": [],
 }
 
 SAMPLES = sorted(
