@@ -16,7 +16,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from stockroom.dialects.prosperna import routes as prosperna_routes
-from stockroom.dialects.wix import bulk_routes, list_routes, reservation_routes, routes
+from stockroom.dialects.wix import bulk_routes, item_routes, list_routes, reservation_routes, routes
 
 logger = Logger()
 
@@ -35,6 +35,7 @@ for router in (
     bulk_routes.router,
     list_routes.router,
     reservation_routes.router,
+    item_routes.router,
     prosperna_routes.router,
 ):
     app.include_router(router)

@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from stockroom.dialects.wix import bulk_routes, list_routes, routes
+from stockroom.dialects.wix import bulk_routes, item_routes, list_routes, routes
 from stockroom.dialects.wix.errors import register_error_handlers
 from stockroom.http.json_body import strict_json_deserializer
 from stockroom.tracing import capture_lambda_handler
@@ -23,6 +23,7 @@ app = APIGatewayRestResolver(
 app.include_router(routes.router)
 app.include_router(bulk_routes.router)
 app.include_router(list_routes.router)
+app.include_router(item_routes.router)
 register_error_handlers(app)
 
 

@@ -63,7 +63,7 @@ def serve(args: argparse.Namespace) -> int:
     with Engine.from_env(data_dir=args.data_dir, snapshot_every=args.snapshot_every) as engine:
         _prepare(seed=not args.no_seed)
         server = make_server(template, args.host, args.port)
-        # The table's stream, to the functions that subscribe to it (the ledger, availability events).
+        # The table's stream, to the functions that subscribe to it (ledger, availability, item events).
         pump = StreamPump(subscriptions(template), server.gateway.invoker).start()
         # DynamoDB deletes expired records by TTL; moto does not (reservation timers need it).
         reaper = TtlReaper(ttl_attributes(template.tables)).start() if engine.embedded else None

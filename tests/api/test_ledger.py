@@ -156,7 +156,7 @@ def test_a_redelivered_stream_record_writes_the_same_record(
     records = boto3.client("dynamodb").query(
         TableName="InventoryTable",
         KeyConditionExpression="pk = :pk AND sk = :sk",
-        ExpressionAttributeValues={":pk": {"S": pk}, ":sk": {"S": "ADJ#000000000004"}},
+        ExpressionAttributeValues={":pk": {"S": pk}, ":sk": {"S": f"ADJ#{item['id']['S']}#000000000004"}},
     )["Items"]
     assert len(records) == 1
     record = records[0]

@@ -712,13 +712,23 @@ def test_another_stores_item_is_not_found(api: Api, other_store: Api) -> None:
     assert len(adjustments(api, SOCKS_A_ITEM)) == 1
 
 
+def test_bulk_update_takes_1000_items_as_wix_does(api: Api) -> None:
+    revision = api.item(SOCKS_A_ITEM)["revision"]
+    unknown = [{"id": f"unknown-{i}", "revision": "1", "quantity": 2} for i in range(999)]
+    results = ok(update(api, *unknown, {"id": SOCKS_A_ITEM, "revision": revision, "quantity": 2}))
+    assert [r["itemMetadata"]["originalIndex"] for r in results] == list(range(1000))
+    assert {error_of(r) for r in results[:999]} == {"INVENTORY_ITEM_NOT_FOUND"}
+    assert results[999]["itemMetadata"]["success"] is True
+    assert api.item(SOCKS_A_ITEM)["quantity"] == 2
+
+
 def test_the_audit_trail_refuses_a_bad_item_id(api: Api) -> None:
     assert_400(api.get(f"/stores/v3/inventory-items/{'x' * 129}/adjustments"))
 
 
 def test_bulk_update_and_query_refuse_oversized_lists(api: Api) -> None:
     item = {"inventoryItem": {"id": SOCKS_A_ITEM, "revision": "1", "quantity": 1}}
-    assert_400(api.post(BULK_UPDATE, {"inventoryItems": [item] * 301}), "inventoryItems")
+    assert_400(api.post(BULK_UPDATE, {"inventoryItems": [item] * 1001}), "inventoryItems")
     assert_400(api.post(BULK_UPDATE, {"inventoryItems": []}), "inventoryItems")
     many = {"productId": {"$in": [f"p{i}" for i in range(101)]}}
     assert_400(api.post(QUERY, {"query": {"filter": many}}), "query.filter.productId")

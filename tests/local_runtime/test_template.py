@@ -160,7 +160,12 @@ def test_events_are_published_on_the_bus_only(template: Template) -> None:
                 # Only as Stockroom (bus.SOURCE): never as the order service whose events we apply.
                 assert statement["Condition"] == {"StringEquals": {"events:source": SOURCE}}, logical_id
                 publishers.add(logical_id)
-    assert publishers == {"OrderPlacedFunction", "AvailabilityFunction", "ReservationExpiryFunction"}
+    assert publishers == {
+        "OrderPlacedFunction",
+        "AvailabilityFunction",
+        "ItemEventsFunction",
+        "ReservationExpiryFunction",
+    }
 
 
 def test_event_sources_return_only_failed_records(template: Template) -> None:

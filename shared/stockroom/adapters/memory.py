@@ -25,8 +25,15 @@ from stockroom.core.domain import (
     ItemQuery,
 )
 from stockroom.core.errors import ItemAlreadyExists
-from stockroom.core.ledger import adjustment, position
-from stockroom.core.ports import ConditionNotMet, OrderAlreadyApplied, OrderMarker, StockWrite, WritesRefused
+from stockroom.core.ledger import adjustment, deleted, deletion, position
+from stockroom.core.ports import (
+    ConditionNotMet,
+    HoldsRemain,
+    OrderAlreadyApplied,
+    OrderMarker,
+    StockWrite,
+    WritesRefused,
+)
 from stockroom.core.rules import (
     Apply,
     apply_decrement,
@@ -42,6 +49,7 @@ class InMemoryInventoryRepository:
         self._lock = threading.RLock()
         self.items: dict[ItemKey, InventoryItem] = {}
         self._ids: dict[tuple[str, str], ItemKey] = {}
+        self._deleted_ids: set[tuple[str, str]] = set()  # tombstones: a deleted item's id is never reused
         self.ledger: dict[ItemKey, dict[str, Adjustment]] = {}
         self._witnesses: set[tuple[ItemKey, str, int]] = set()  # (item, request, line) of applied lines
         self.orders: set[tuple[str, str]] = set()
@@ -65,13 +73,14 @@ class InMemoryInventoryRepository:
         if kind not in HOLD_KINDS:  # hold changes have their own records as witnesses, as in DynamoDB
             self._witnesses.add((after.key, audit.request_id, line_index))
         record = adjustment(before, after, Change(kind, audit.reason, audit.request_id, line_index, delta))
-        self.ledger.setdefault(after.key, {})[position(after.revision)] = record
+        self.ledger.setdefault(after.key, {})[position(after.id, after.revision)] = record
 
     # --- writes --------------------------------------------------------------------------------------------
 
     def create_item(self, item: InventoryItem, audit: AuditContext) -> None:
         with self._lock:
-            if item.key in self.items or (item.store_id, item.id) in self._ids:
+            taken = (item.store_id, item.id)
+            if item.key in self.items or taken in self._ids or taken in self._deleted_ids:
                 raise ItemAlreadyExists(
                     "An inventory item for this variant and location (or with this id) already exists.",
                     {"variantId": item.variant_id, "locationId": item.location_id},
@@ -128,12 +137,10 @@ class InMemoryInventoryRepository:
                     continue  # the untracked item of an order: no change, no record
                 after = replace(after, updated_date=audit.created_date)
                 if write.path is None:
-                    self._change(
-                        before, after, audit, write.line.index, AdjustmentKind.INCREMENT, write.line.quantity
-                    )
+                    kind, delta = AdjustmentKind.INCREMENT, write.line.quantity
                 else:
                     kind, delta = decrement_adjustment(write.path, write.line.quantity)
-                    self._change(before, after, audit, write.line.index, kind, delta)
+                self._change(before, after, audit, write.line.index, write.kind or kind, delta)
             if marker is not None:
                 self.orders.add((marker.store_id, marker.order_id))
 
@@ -172,6 +179,23 @@ class InMemoryInventoryRepository:
                 for key in keys
             }
 
+    def delete(self, before: InventoryItem, *, line_index: int, audit: AuditContext) -> None:
+        with self._lock:
+            current = self.items.get(before.key)
+            if current is None or current.revision != before.revision:
+                raise ConditionNotMet(current)
+            if current.reserved > 0:
+                raise HoldsRemain(current, current.reserved)
+            self.writes += 1
+            del self.items[before.key]
+            del self._ids[(before.store_id, before.id)]
+            self._deleted_ids.add((before.store_id, before.id))
+            change = deletion(current, audit.reason, audit.request_id, line_index)
+            after = deleted(current, audit.created_date)
+            self.ledger.setdefault(after.key, {})[position(after.id, after.revision)] = adjustment(
+                current, after, change
+            )
+
     # --- reads ---------------------------------------------------------------------------------------------
 
     def get_item(self, store_id: str, item_id: str) -> InventoryItem | None:
@@ -203,10 +227,12 @@ class InMemoryInventoryRepository:
         return found[:limit]
 
     def list_adjustments(
-        self, key: ItemKey, *, after: str | None, limit: int
+        self, key: ItemKey, item_id: str, *, after: str | None, limit: int
     ) -> list[tuple[str, Adjustment]]:
         with self._lock:
-            records = sorted(self.ledger.get(key, {}).items(), reverse=True)
+            records = sorted(
+                ((p, a) for p, a in self.ledger.get(key, {}).items() if a.item_id == item_id), reverse=True
+            )
         return [(position, a) for position, a in records if after is None or position < after][:limit]
 
     def list_feed(self, store_id: str, *, after: str, limit: int) -> list[tuple[str, Adjustment]]:

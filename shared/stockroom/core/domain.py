@@ -28,6 +28,8 @@ class LineErrorCode(enum.StrEnum):
     REVISION_MISMATCH = "REVISION_MISMATCH"
     # An update may not stop tracking quantity while reservations hold units of the item.
     HELD_BY_RESERVATIONS = "HELD_BY_RESERVATIONS"
+    # The item holds units for live reservations: it cannot be deleted until they are released.
+    INVENTORY_ITEM_RESERVED = "INVENTORY_ITEM_RESERVED"
     # The storage stayed busy (throttled, conflicting, timing out) past our retries: nothing was applied.
     TEMPORARILY_UNAVAILABLE = "TEMPORARILY_UNAVAILABLE"
 
@@ -43,6 +45,9 @@ class AdjustmentKind(enum.StrEnum):
     RELEASE = "RELEASE"
     CONFIRM = "CONFIRM"
     EXPIRE = "EXPIRE"
+    TRANSFER_OUT = "TRANSFER_OUT"
+    TRANSFER_IN = "TRANSFER_IN"
+    DELETE = "DELETE"
 
 
 # Kinds whose ledger records carry the reserved count before and after (SPEC §8).

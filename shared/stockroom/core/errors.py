@@ -23,6 +23,18 @@ class ItemAlreadyExists(StockroomError):
     code = "ALREADY_EXISTS"
 
 
+class RevisionMismatch(StockroomError):
+    """Optimistic concurrency: the caller's revision is not the item's any more; nothing was changed."""
+
+    code = "REVISION_MISMATCH"
+
+
+class ItemReserved(StockroomError):
+    """The item holds units for live reservations, so it cannot be deleted; nothing was changed."""
+
+    code = "INVENTORY_ITEM_RESERVED"
+
+
 class InvalidRequest(StockroomError):
     """A request that passed schema validation but breaks a domain rule (e.g. both quantity and inStock).
 

@@ -6,6 +6,8 @@ table's stream (whose images are exactly the item before and after each change, 
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from stockroom.core.domain import HOLD_KINDS, Adjustment, AdjustmentKind, Change, InventoryItem
 
 
@@ -35,6 +37,24 @@ def adjustment(before: InventoryItem | None, after: InventoryItem, change: Chang
     )
 
 
-def position(revision: int) -> str:
-    """A record's place in its item's ledger: by revision, so string order is revision order."""
-    return f"ADJ#{revision:012d}"
+def position(item_id: str, revision: int) -> str:
+    """A record's place in its item's ledger: by item id (a variant and location may be deleted and created
+    again, as another item with a chain of its own), then revision, so string order is revision order."""
+    return f"ADJ#{item_id}#{revision:012d}"
+
+
+def deletion(before: InventoryItem, audit_reason: str, request_id: str, line_index: int) -> Change:
+    """The change a delete records: its units leave the books (delta -quantity), so a deleted item's
+    records still sum to zero."""
+    delta = -(before.quantity or 0) if before.track_quantity else None
+    return Change(AdjustmentKind.DELETE, audit_reason, request_id, line_index, delta)
+
+
+def deleted(before: InventoryItem, deleted_date: str) -> InventoryItem:
+    """The item as its DELETE record sees it afterwards: one revision on, nothing on hand."""
+    return replace(
+        before,
+        quantity=0 if before.track_quantity else None,
+        revision=before.revision + 1,
+        updated_date=deleted_date,
+    )

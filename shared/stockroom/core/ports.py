@@ -9,6 +9,7 @@ from typing import Protocol
 
 from stockroom.core.domain import (
     Adjustment,
+    AdjustmentKind,
     AuditContext,
     DecrementLine,
     IncrementLine,
@@ -26,6 +27,14 @@ class ConditionNotMet(Exception):
     def __init__(self, item: InventoryItem | None) -> None:
         super().__init__("condition not met")
         self.item = item
+
+
+class HoldsRemain(ConditionNotMet):
+    """A delete found the item at the revision it read, but holding units for live reservations."""
+
+    def __init__(self, item: InventoryItem, reserved: int) -> None:
+        super().__init__(item)
+        self.reserved = reserved
 
 
 class NotApplied(Exception):
@@ -72,10 +81,12 @@ class StockWrite:
     - a DecrementLine with a path: SPEC §2 by that path;
     - an IncrementLine (path None): rules 1 and 2, then quantity += n;
     - a DecrementLine with path None: an all-or-nothing order's untracked item, accepted and left as it
-      is as long as it stays untracked."""
+      is as long as it stays untracked.
+    `kind` names the change in the ledger where it is not the line's own (a transfer's two halves)."""
 
     line: DecrementLine | IncrementLine
     path: WritePath | None
+    kind: AdjustmentKind | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +129,12 @@ class InventoryRepository(Protocol):
         ConditionNotMet otherwise."""
         ...
 
+    def delete(self, before: InventoryItem, *, line_index: int, audit: AuditContext) -> None:
+        """Delete the item if it is still at `before`'s revision and holds nothing for reservations, and
+        leave a tombstone in place of its id (the DELETE record of the ledger is written from it; the id is
+        never given out again). Raises HoldsRemain, or ConditionNotMet with the item found."""
+        ...
+
     def resolve_ids(self, store_id: str, item_ids: Iterable[str]) -> dict[str, ItemKey]:
         """Keys of the store's items by id, in batched strongly consistent reads; unknown ids left out."""
         ...
@@ -129,9 +146,10 @@ class InventoryRepository(Protocol):
         ...
 
     def list_adjustments(
-        self, key: ItemKey, *, after: str | None, limit: int
+        self, key: ItemKey, item_id: str, *, after: str | None, limit: int
     ) -> list[tuple[str, Adjustment]]:
-        """Up to `limit` audit records of an item, newest first, each with its position."""
+        """Up to `limit` ledger records of the item with this id (not of an earlier item of the same
+        variant and location, deleted since), newest first, each with its position."""
         ...
 
     def list_feed(self, store_id: str, *, after: str, limit: int) -> list[tuple[str, Adjustment]]:

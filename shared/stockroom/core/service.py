@@ -30,10 +30,12 @@ from stockroom.core.domain import (
     VariantStock,
 )
 from stockroom.core.errors import InvalidRequest, ItemAlreadyExists, ItemNotFound, StorageUnavailable
+from stockroom.core.lifecycle import ItemRemoval, raise_for
 from stockroom.core.paging import Page, cursor_scope, decode_cursor, encode_cursor, is_id
 from stockroom.core.ports import ConditionNotMet, InventoryRepository
 from stockroom.core.rules import apply_update, revision_mismatch
-from stockroom.core.stock import DEFAULT_PARALLEL_WRITES, NOT_FOUND, StockChanges, busy, failed
+from stockroom.core.stock import DEFAULT_PARALLEL_WRITES, NOT_FOUND, busy, failed
+from stockroom.core.transfers import Transfers
 
 DEFAULT_LOCATION_TTL_SECONDS = 300.0
 # Stores with no settings record still get a stable default location of their own.
@@ -50,8 +52,9 @@ def utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-class InventoryService(StockChanges):
-    """The stock changes (`StockChanges`) and the catalog: locations, create, read, update, query."""
+class InventoryService(ItemRemoval, Transfers):
+    """The stock changes (`StockChanges`), deletes (`ItemRemoval`), transfers (`Transfers`) and the
+    catalog: locations, create, read, update, query."""
 
     def __init__(
         self,
@@ -191,6 +194,13 @@ class InventoryService(StockChanges):
         results = self._run_grouped(found, lambda line: keys[line.index], update)
         return sorted([*results, *missing], key=lambda r: r.index)
 
+    def update_item(self, store_id: str, line: UpdateLine, audit: AuditContext) -> InventoryItem:
+        """One item, by the same audited update as bulk update; a stale revision raises RevisionMismatch."""
+        [result] = self.update_items(store_id, [line], audit, return_entity=True)
+        raise_for(result)
+        assert result.item is not None
+        return result.item
+
     # --- query, product stock and audit trail -----------------------------------------------------------
 
     def query_items(
@@ -267,9 +277,9 @@ class InventoryService(StockChanges):
         after = None
         if cursor is not None:
             after = decode_cursor(cursor, scope, cursor_field)
-            if not (isinstance(after, str) and after.startswith("ADJ#")):
+            if not (isinstance(after, str) and after.startswith(f"ADJ#{item_id}#")):
                 raise InvalidRequest(cursor_field, "The cursor is not one this API issued.")
-        found = self._repository.list_adjustments(key, after=after, limit=limit + 1)
+        found = self._repository.list_adjustments(key, item_id, after=after, limit=limit + 1)
         page = found[:limit]
         return Page(
             [adjustment for _, adjustment in page],

@@ -19,9 +19,15 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from stockroom.adapters.dynamodb.codec import change_from_attributes, is_item_attributes, item_from_attributes
+from stockroom.adapters.dynamodb.codec import (
+    change_from_attributes,
+    is_item_attributes,
+    is_tombstone_attributes,
+    item_from_attributes,
+    tombstone_from_attributes,
+)
 from stockroom.adapters.dynamodb.ledger import DynamoDBLedger
-from stockroom.core.ledger import adjustment
+from stockroom.core.ledger import adjustment, deleted
 
 logger = Logger(child=True)
 
@@ -45,8 +51,14 @@ def handle_stream_record(record: DynamoDBRecord) -> str:
     """Write the record's ledger entry; returns its kind ("" for a record that is not an item's change)."""
     images = record.raw_event.get("dynamodb") or {}
     old, new = images.get("OldImage"), images.get("NewImage")
+    if is_tombstone_attributes(new):
+        # A delete: its tombstone holds the item as it was (the delete was pinned to that revision).
+        last, deletion, deleted_date = tombstone_from_attributes(new)
+        gone = deleted(last, deleted_date)
+        ledger().put(gone, adjustment(last, gone, deletion))
+        return deletion.kind.value
     if not is_item_attributes(new):
-        return ""  # a witness, pointer, marker or the ledger's own records; a removal has its own issue
+        return ""  # a witness, pointer, marker or the ledger's own records; an item's REMOVE (its tombstone)
     change = change_from_attributes(new)
     if change is None:
         logger.warning("an item changed without saying how", extra={"id": record.event_id})

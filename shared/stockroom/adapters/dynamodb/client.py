@@ -106,7 +106,7 @@ def _reasons(error: ClientError) -> list[dict[str, Any]]:
 
 
 # Records whose key is the request's own: finding one says a transaction landed.
-_LANDED_WITNESSES = ("Adjustment", "OrderMarker", "Reservation")
+_LANDED_WITNESSES = ("Adjustment", "OrderMarker", "Reservation", "ItemTombstone")
 
 
 class TableClient:
@@ -192,7 +192,8 @@ class TableClient:
                 "DynamoDB did not answer; whether the change was applied is not known (retry with the same"
                 " Idempotency-Key)."
             ) from error
-        return "Item" in found
+        # The same entity, not just the key: a tombstone is put where the item's id pointer was.
+        return bool(found.get("Item", {}).get("entity") == witness["Item"]["entity"])
 
     def get(self, key: AttributeMap, *, consistent: bool = True) -> AttributeMap | None:
         found: AttributeMap | None = self.call(

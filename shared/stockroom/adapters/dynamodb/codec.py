@@ -6,11 +6,13 @@ from collections.abc import Mapping
 from typing import Any, TypeGuard
 
 from stockroom.adapters.dynamodb.layout import (
+    ITEM_ID_SK,
     ITEM_SK,
     WITNESS_PREFIX,
     AttributeMap,
     by_store_sk,
     feed_sk,
+    item_id_pk,
     item_key_attrs,
     store_pk,
     table_name,
@@ -178,7 +180,7 @@ def adjustment_attributes(item: InventoryItem, record: Adjustment) -> AttributeM
     }
     return {
         **item_key_attrs(item.key),
-        "sk": {"S": position(record.revision)},
+        "sk": {"S": position(record.item_id, record.revision)},
         "entity": {"S": "Adjustment"},
         "inventoryItemId": {"S": record.item_id},
         "revision": n(record.revision),
@@ -206,3 +208,31 @@ def adjustment_from_attributes(attrs: Mapping[str, Any]) -> Adjustment:
         counter_before=opt_int(attrs, "counterBefore"),
         counter_after=opt_int(attrs, "counterAfter"),
     )
+
+
+# What of an item a tombstone keeps: not its keys, nor the ByStore index's (a tombstone is no item).
+_NOT_KEPT = ("pk", "sk", "byStorePk", "byStoreSk", "change")
+
+
+def tombstone_attributes(before: InventoryItem, change: Change, deleted_date: str) -> AttributeMap:
+    """What replaces a deleted item's id pointer: the item as it was and the change that deleted it."""
+    kept = {k: v for k, v in item_to_attributes(before).items() if k not in _NOT_KEPT}
+    return {
+        "pk": {"S": item_id_pk(before.store_id, before.id)},
+        "sk": {"S": ITEM_ID_SK},
+        "entity": {"S": "ItemTombstone"},
+        "item": {"M": kept},
+        "change": change_attributes(change),
+        "deletedDate": {"S": deleted_date},
+    }
+
+
+def is_tombstone_attributes(attrs: Mapping[str, Any] | None) -> TypeGuard[Mapping[str, Any]]:
+    return attrs is not None and attrs.get("entity") == {"S": "ItemTombstone"}
+
+
+def tombstone_from_attributes(attrs: Mapping[str, Any]) -> tuple[InventoryItem, Change, str]:
+    """(the item before its deletion, the deletion's change, when it was deleted)."""
+    change = change_from_attributes(attrs)
+    assert change is not None, "a tombstone always carries its change"
+    return item_from_attributes(attrs["item"]["M"]), change, attrs["deletedDate"]["S"]

@@ -147,6 +147,22 @@ def untracked_check(key: ItemKey) -> dict[str, Any]:
     }
 
 
+def delete_write(key: ItemKey, revision: int) -> dict[str, Any]:
+    """An item's delete: only at the revision the caller read (so the tombstone keeps exactly the item that
+    was deleted), and only while it holds nothing for live reservations (their units would be lost)."""
+    return {
+        "Delete": {
+            "TableName": table_name(),
+            "Key": item_key_attrs(key),
+            "ConditionExpression": "#revision = :revision"
+            " AND (attribute_not_exists(reserved) OR reserved <= :zero)",
+            "ExpressionAttributeNames": {"#revision": "revision"},
+            "ExpressionAttributeValues": {":revision": n(revision), ":zero": n(0)},
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+        }
+    }
+
+
 def put_new(item: AttributeMap) -> dict[str, Any]:
     """A put that never overwrites: a taken key is refused by condition."""
     return {

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, TypeGuard
 
 from stockroom.adapters.dynamodb import holds
 from stockroom.adapters.dynamodb.client import Cancelled, TableClient
@@ -19,10 +19,12 @@ from stockroom.adapters.dynamodb.codec import (
     item_from_attributes,
     item_to_attributes,
     n,
+    tombstone_attributes,
     witness_put,
 )
 from stockroom.adapters.dynamodb.conditions import (
     decrement_write,
+    delete_write,
     increment_write,
     put_new,
     untracked_check,
@@ -56,8 +58,10 @@ from stockroom.core.domain import (
     ItemQuery,
 )
 from stockroom.core.errors import ItemAlreadyExists
+from stockroom.core.ledger import deletion
 from stockroom.core.ports import (
     ConditionNotMet,
+    HoldsRemain,
     OrderAlreadyApplied,
     OrderMarker,
     StockWrite,
@@ -69,6 +73,10 @@ from stockroom.core.rules import decrement_adjustment, quantity_change
 
 def _is_witness(operation: dict[str, Any]) -> bool:
     return "Put" in operation and operation["Put"]["Item"].get("entity") == {"S": "ChangeWitness"}
+
+
+def _is_pointer(attrs: dict[str, Any] | None) -> TypeGuard[dict[str, Any]]:
+    return attrs is not None and attrs.get("entity") == {"S": "ItemIdPointer"}
 
 
 def _old_item(cancelled: Cancelled, position: int) -> InventoryItem | None:
@@ -111,12 +119,13 @@ class DynamoDBInventoryRepository:
 
     def get_item(self, store_id: str, item_id: str) -> InventoryItem | None:
         pointer = self._table.get({"pk": {"S": item_id_pk(store_id, item_id)}, "sk": {"S": ITEM_ID_SK}})
-        if pointer is None:
-            return None
+        if not _is_pointer(pointer):
+            return None  # no such id, or a deleted item's tombstone
         found = self._table.get(
             item_key_attrs(ItemKey(store_id, pointer["variantId"]["S"], pointer["locationId"]["S"]))
         )
-        return None if found is None else item_from_attributes(found)
+        # Read apart from its pointer: the variant and location may have been deleted and created again since.
+        return None if found is None or found["id"]["S"] != item_id else item_from_attributes(found)
 
     def get_items(self, keys: Iterable[ItemKey]) -> dict[ItemKey, InventoryItem]:
         found = self._table.batch_get([item_key_attrs(k) for k in dict.fromkeys(keys)])
@@ -151,6 +160,34 @@ class DynamoDBInventoryRepository:
                 raise ConditionNotMet(_old_item(cancelled, 0)) from cancelled
             # Only the witness was refused: this very update was applied before, its answer lost.
 
+    def delete(self, before: InventoryItem, *, line_index: int, audit: AuditContext) -> None:
+        """One transaction: the item's delete, on condition that it is still at `before`'s revision and
+        holds nothing for reservations, and the tombstone over its id pointer."""
+        change = deletion(before, audit.reason, audit.request_id, line_index)
+        tombstone = tombstone_attributes(before, change, audit.created_date)
+        operations = [
+            delete_write(before.key, before.revision),
+            {
+                "Put": {
+                    "TableName": table_name(),
+                    "Item": tombstone,
+                    "ConditionExpression": "entity = :pointer",
+                    "ExpressionAttributeValues": {":pointer": {"S": "ItemIdPointer"}},
+                }
+            },
+        ]
+        try:
+            self._table.transact(
+                operations, token=f"{audit.request_id}:delete:{line_index}:{before.revision}"
+            )
+        except Cancelled as cancelled:
+            found = _old_item(cancelled, 0) if cancelled.failed(0) else None
+            if found is not None and found.revision == before.revision and found.id == before.id:
+                # The revision held, so the other half of the condition failed: the item holds units.
+                old = cancelled.reasons[0]["Item"]
+                raise HoldsRemain(found, int(old.get("reserved", {"N": "0"})["N"])) from cancelled
+            raise ConditionNotMet(found) from cancelled
+
     def _operations(
         self, write: StockWrite, restrict_inventory: bool, audit: AuditContext, epoch_now: int
     ) -> list[dict[str, Any]]:
@@ -158,7 +195,11 @@ class DynamoDBInventoryRepository:
         if isinstance(line, IncrementLine):
             update = increment_write(line, audit.created_date)
             change = Change(
-                AdjustmentKind.INCREMENT, audit.reason, audit.request_id, line.index, line.quantity
+                write.kind or AdjustmentKind.INCREMENT,
+                audit.reason,
+                audit.request_id,
+                line.index,
+                line.quantity,
             )
         elif write.path is None:
             return [untracked_check(line.key)]
@@ -172,7 +213,7 @@ class DynamoDBInventoryRepository:
                 "ExpressionAttributeValues": values,
             }
             kind, delta = decrement_adjustment(write.path, line.quantity)
-            change = Change(kind, audit.reason, audit.request_id, line.index, delta)
+            change = Change(write.kind or kind, audit.reason, audit.request_id, line.index, delta)
         return witnessed_update(line.key, update, change, audit, epoch_now)
 
     def write_together(
@@ -241,6 +282,7 @@ class DynamoDBInventoryRepository:
                 store_id, attrs["variantId"]["S"], attrs["locationId"]["S"]
             )
             for attrs in self._table.batch_get(keys)
+            if _is_pointer(attrs)
         }
 
     def query_items(
@@ -292,14 +334,14 @@ class DynamoDBInventoryRepository:
         return found[:limit]
 
     def list_adjustments(
-        self, key: ItemKey, *, after: str | None, limit: int
+        self, key: ItemKey, item_id: str, *, after: str | None, limit: int
     ) -> list[tuple[str, Adjustment]]:
-        """Up to `limit` of an item's audit records, newest first, older than sort key `after`;
+        """Up to `limit` of an item's ledger records, newest first, older than sort key `after`;
         each with its sort key (the position a cursor resumes from)."""
         kwargs: dict[str, Any] = {
             "TableName": table_name(),
             "KeyConditionExpression": "pk = :pk AND begins_with(sk, :adj)",
-            "ExpressionAttributeValues": {":pk": {"S": item_pk(key)}, ":adj": {"S": "ADJ#"}},
+            "ExpressionAttributeValues": {":pk": {"S": item_pk(key)}, ":adj": {"S": f"ADJ#{item_id}#"}},
             "ScanIndexForward": False,
             "Limit": limit,
             "ConsistentRead": True,

@@ -6,7 +6,8 @@ Single-table layout (table `TABLE_NAME`, keys `pk`/`sk`):
 |-------------------|------------------------------------------------|-------------------------------------|
 | inventory item    | `STORE#<store>#VARIANT#<variant>#LOC#<loc>`    | `ITEM`                              |
 | item-id pointer   | `STORE#<store>#ID#<itemId>`                    | `ITEM_ID`                           |
-| ledger record     | same pk as its item                            | `ADJ#<revision, 12 digits>`         |
+| item tombstone    | `STORE#<store>#ID#<itemId>` (replaces pointer) | `ITEM_ID`                           |
+| ledger record     | same pk as its item                            | `ADJ#<itemId>#<revision, 12 digits>`|
 | change witness    | same pk as its item                            | `REQ#<requestId>#<line, 4 digits>`  |
 | store settings    | `STORE#<store>`                                | `STORE`                             |
 | order marker      | `STORE#<store>#ORDER#<orderId>`                | `ORDER`                             |
@@ -15,7 +16,10 @@ Single-table layout (table `TABLE_NAME`, keys `pk`/`sk`):
 
 The item is keyed by (store, variant, location) because that is what both dialects name on the hot path:
 a decrement is then a blind conditional write, with no read before it. The id pointer serves the calls
-that name an item by id.
+that name an item by id. Deleting an item puts a tombstone over its pointer (entity `ItemTombstone`, with
+the item as it was and the change that deleted it): the id is never given out again, and the tombstone's
+stream record is what the ledger writes the DELETE record from. A variant and location can then be created
+again, as a new item with a new id; its ledger records are apart from the old item's by their sort key.
 
 Index `ByStore` (sparse: only items carry its keys) lists a store's items for the query call:
 `byStorePk = STORE#<store>`, `byStoreSk = <product>#<variant>#<location>`. Ids never contain `#`, so

@@ -251,7 +251,9 @@ class BulkInventoryItemsResponse(WixResponse):
 
 # --- the sibling calls: bulk create, bulk update, increments, decrement by id -----------------------------
 
+# Wix documents bulk create, bulk update (and bulk delete) as 1 to 1,000 items.
 MAX_BULK_CREATE = 1000
+MAX_BULK_UPDATE = 1000
 MAX_QUERY_LIMIT = 100
 # A revision is a decimal string ("3"), as Wix sends it back.
 Revision = Annotated[StrictStr, Field(pattern=r"^[1-9][0-9]{0,17}$", description="The revision read")]
@@ -271,8 +273,9 @@ class PreorderInfoUpdate(WixRequest):
     limit: StockQuantity | None = Field(None, description="null removes the limit.")
 
 
-class InventoryItemUpdate(WixRequest):
-    id: Id
+class ItemChangesInput(WixRequest):
+    """What an update may change, and the revision it was read at (bulk update and PATCH alike)."""
+
     revision: Revision
     trackQuantity: StrictBool | None = None
     quantity: StockQuantity | None = Field(None, description="Sets the count (and tracking by quantity).")
@@ -280,7 +283,7 @@ class InventoryItemUpdate(WixRequest):
     preorderInfo: PreorderInfoUpdate | None = None
 
     @model_validator(mode="after")
-    def _one_change_one_method(self) -> InventoryItemUpdate:
+    def _one_change_one_method(self) -> ItemChangesInput:
         if self.quantity is not None and self.inStock is not None:
             raise ValueError("give at most one of quantity (tracked) and inStock (untracked)")
         if self.trackQuantity is not None and (
@@ -292,12 +295,12 @@ class InventoryItemUpdate(WixRequest):
             raise ValueError("nothing to update: give quantity, inStock or preorderInfo")
         return self
 
-    def to_line(self, index: int) -> UpdateLine:
+    def changes_line(self, index: int, item_id: str) -> UpdateLine:
         preorder = self.preorderInfo
         sent = preorder.model_fields_set if preorder else set()
         return UpdateLine(
             index=index,
-            item_id=self.id,
+            item_id=item_id,
             revision=int(self.revision),
             changes=ItemChanges(
                 quantity=self.quantity,
@@ -309,12 +312,19 @@ class InventoryItemUpdate(WixRequest):
         )
 
 
+class InventoryItemUpdate(ItemChangesInput):
+    id: Id
+
+    def to_line(self, index: int) -> UpdateLine:
+        return self.changes_line(index, self.id)
+
+
 class MaskedInventoryItem(WixRequest):
     inventoryItem: InventoryItemUpdate
 
 
 class BulkUpdateInventoryItemsRequest(WixRequest):
-    inventoryItems: Annotated[list[MaskedInventoryItem], Field(min_length=1, max_length=MAX_BULK_LINES)]
+    inventoryItems: Annotated[list[MaskedInventoryItem], Field(min_length=1, max_length=MAX_BULK_UPDATE)]
     returnEntity: StrictBool = False
     reason: Reason | None = None
 
