@@ -60,7 +60,7 @@ def test_an_item_that_holds_units_is_not_deleted(reserved: int) -> None:
         with pytest.raises(HoldsRemain) as refused:
             repository.delete(item, line_index=0, audit=audit())
         assert refused.value.reserved == reserved
-        assert repository.get_item(item.store_id, item.id) == item
+        assert repository.get_item(item.store_id, item.id) == replace(item, reserved=reserved)
     else:
         repository.delete(item, line_index=0, audit=audit())
         assert repository.get_item(item.store_id, item.id) is None
