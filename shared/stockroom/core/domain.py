@@ -26,8 +26,14 @@ class LineErrorCode(enum.StrEnum):
     ALREADY_EXISTS = "ALREADY_EXISTS"
     # Optimistic concurrency: the caller's revision is not the item's any more.
     REVISION_MISMATCH = "REVISION_MISMATCH"
-    # The storage stayed busy (throttled, conflicting, timing out) past our retries: nothing was applied.
+    # The storage stayed busy (throttled, conflicting, timing out) past our retries, or the request's
+    # deadline came before the line was written: it is known NOT to have been applied.
     TEMPORARILY_UNAVAILABLE = "TEMPORARILY_UNAVAILABLE"
+    # The line's write was sent and its answer lost: it may or may not have been applied. A retry with the
+    # same Idempotency-Key applies it exactly once.
+    OUTCOME_UNKNOWN = "OUTCOME_UNKNOWN"
+    # DynamoDB refused the write as a repeat of a different one (see errors.IdempotencyConflict).
+    IDEMPOTENCY_CONFLICT = "IDEMPOTENCY_CONFLICT"
 
 
 class AdjustmentKind(enum.StrEnum):

@@ -58,7 +58,7 @@ def failed(index: int, code: LineErrorCode, description: str, item_id: str | Non
 
 
 def busy(index: int, error: StorageUnavailable) -> LineResult:
-    return unavailable(index, error.description)
+    return unavailable(index, error.description, error.code)
 
 
 class _ById(Protocol):
