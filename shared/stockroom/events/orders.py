@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+from contextlib import nullcontext
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -25,12 +26,14 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError
 
 from stockroom.adapters.eventbridge import publish
+from stockroom.core.deadline import within
 from stockroom.core.domain import DecrementLine, InventoryItem, ItemKey, LineResult
 from stockroom.core.errors import InvalidRequest
 from stockroom.core.ports import OrderMarker
 from stockroom.core.stock import max_order_items
 from stockroom.http.fields import Id, Units
 from stockroom.http.json_body import strict_json_deserializer
+from stockroom.http.request import remaining_seconds
 from stockroom.wiring import inventory_service
 
 logger = Logger(child=True)
@@ -103,7 +106,11 @@ def process_order_batch(event: dict[str, Any], context: LambdaContext) -> Partia
         # The Lambda request id tells deliveries apart (the audit and the transaction's idempotency token).
         return handle_order_message(record, f"{context.aws_request_id}:{record.message_id}")
 
-    return process_partial_response(event, record_handler, processor, context)
+    # The batch's deadline is the function's own: an order it leaves no time for is not started, and fails
+    # its batch item (it returns, and its marker makes the redelivery exactly once).
+    seconds = remaining_seconds(context)
+    with nullcontext() if seconds is None else within(seconds):
+        return process_partial_response(event, record_handler, processor, context)
 
 
 def handle_order_message(record: SQSRecord, request_id: str) -> str:

@@ -66,8 +66,8 @@ ERROR_MEANINGS = {
     401: "No API key, or an unknown one",
     403: "The API key does not cover this store",
     404: "Not found in this store",
-    409: "Already exists, the same Idempotency-Key is still in progress (see Retry-After), or DynamoDB refused"
-    " the write as a repeat of a different one (IDEMPOTENCY_CONFLICT)",
+    409: "Already exists, the same Idempotency-Key is still in progress (see Retry-After), or DynamoDB"
+    " refused the write as a repeat of a different one (IDEMPOTENCY_CONFLICT)",
     413: "The body is over 1 MB",
     415: "The body is not application/json",
     422: "The Idempotency-Key was used for another request",
