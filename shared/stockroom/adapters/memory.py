@@ -65,7 +65,7 @@ class InMemoryInventoryRepository:
 
     # --- writes --------------------------------------------------------------------------------------------
 
-    def create_item(self, item: InventoryItem, audit: AuditContext) -> None:
+    def create_item(self, item: InventoryItem, audit: AuditContext, *, line_index: int = 0) -> InventoryItem:
         with self._lock:
             if item.key in self.items or (item.store_id, item.id) in self._ids:
                 raise ItemAlreadyExists(
@@ -74,6 +74,7 @@ class InMemoryInventoryRepository:
                 )
             self._ids[(item.store_id, item.id)] = item.key
             self._change(None, item, audit, 0, AdjustmentKind.CREATE, item.quantity or 0)
+            return item
 
     def _after(self, write: StockWrite, restrict_inventory: bool) -> InventoryItem | None:
         """The item after the write, or None where the write's condition fails (as DynamoDB's would)."""

@@ -78,8 +78,9 @@ class OrderMarker:
 
 
 class InventoryRepository(Protocol):
-    def create_item(self, item: InventoryItem, audit: AuditContext) -> None:
-        """Store a new item; raises ItemAlreadyExists if its key or id is taken."""
+    def create_item(self, item: InventoryItem, audit: AuditContext, *, line_index: int = 0) -> InventoryItem:
+        """Store a new item and return it as stored; raises ItemAlreadyExists if its key or id is taken. An
+        item this very request (and line) created before, its answer lost, is returned, never refused."""
         ...
 
     def get_item(self, store_id: str, item_id: str) -> InventoryItem | None: ...

@@ -24,7 +24,7 @@ from stockroom.core.domain import (
     LineResult,
     OrderOutcome,
 )
-from stockroom.core.errors import InvalidRequest, StorageUnavailable
+from stockroom.core.errors import IdempotencyConflict, InvalidRequest, StorageUnavailable
 from stockroom.core.lanes import run_grouped
 from stockroom.core.packs import PackWriter, unavailable
 from stockroom.core.packs import judge as judge_write
@@ -57,7 +57,7 @@ def failed(index: int, code: LineErrorCode, description: str, item_id: str | Non
     return LineResult(index, item_id, error=LineError(code, description))
 
 
-def busy(index: int, error: StorageUnavailable) -> LineResult:
+def busy(index: int, error: StorageUnavailable | IdempotencyConflict) -> LineResult:
     return unavailable(index, error.description, error.code)
 
 

@@ -83,7 +83,7 @@ class DynamoDBInventoryRepository:
     def client(self) -> Any:
         return self._table.sdk
 
-    def create_item(self, item: InventoryItem, audit: AuditContext) -> None:
+    def create_item(self, item: InventoryItem, audit: AuditContext, *, line_index: int = 0) -> InventoryItem:
         attrs = item_to_attributes(item)
         pointer = {
             "pk": {"S": item_id_pk(item.store_id, item.id)},
@@ -92,21 +92,30 @@ class DynamoDBInventoryRepository:
             "variantId": {"S": item.variant_id},
             "locationId": {"S": item.location_id},
         }
-        change = Change(AdjustmentKind.CREATE, audit.reason, audit.request_id, 0, item.quantity or 0)
+        change = Change(AdjustmentKind.CREATE, audit.reason, audit.request_id, line_index, item.quantity or 0)
         try:
             self._table.transact(
                 [
                     # Never overwrite: a duplicate (store, variant, location) or id is refused by condition.
                     put_new({**attrs, "change": change_attributes(change)}),
                     put_new(pointer),
-                    witness_put(item_key_attrs(item.key), audit, 0, int(time.time())),
-                ]
+                    witness_put(item_key_attrs(item.key), audit, line_index, int(time.time())),
+                ],
+                # A lost answer's retry is recognised by DynamoDB (within 10 minutes) or by the witness.
+                token=f"{audit.request_id}:create:{line_index}",
             )
         except Cancelled as cancelled:
+            if cancelled.failed(2):
+                # The witness of this very request and line exists: the item is ours, created by an
+                # earlier attempt whose answer was lost (a retry under the same Idempotency-Key).
+                stored = self._table.get(item_key_attrs(item.key))
+                if stored is not None:
+                    return item_from_attributes(stored)
             raise ItemAlreadyExists(
                 "An inventory item for this variant and location (or with this id) already exists.",
                 {"variantId": item.variant_id, "locationId": item.location_id},
             ) from cancelled
+        return item
 
     def get_item(self, store_id: str, item_id: str) -> InventoryItem | None:
         pointer = self._table.get({"pk": {"S": item_id_pk(store_id, item_id)}, "sk": {"S": ITEM_ID_SK}})
