@@ -22,6 +22,7 @@ from stockroom.core.domain import (
     InventoryItem,
     ItemKey,
     ItemQuery,
+    LineResult,
 )
 from stockroom.core.errors import ItemAlreadyExists
 from stockroom.core.ledger import adjustment, position
@@ -43,7 +44,8 @@ class InMemoryInventoryRepository:
         self._ids: dict[tuple[str, str], ItemKey] = {}
         self.ledger: dict[ItemKey, dict[str, Adjustment]] = {}
         self._witnesses: set[tuple[ItemKey, str, int]] = set()  # (item, request, line) of applied lines
-        self.orders: set[tuple[str, str]] = set()
+        # Decided orders: None where applied, the failures where rejected.
+        self.orders: dict[tuple[str, str], tuple[LineResult, ...] | None] = {}
         self.stores: dict[str, str] = {}  # store -> default location
         self.writes = 0  # how many changes reached "storage" (the unit tier counts them)
 
@@ -103,7 +105,7 @@ class InMemoryInventoryRepository:
     ) -> None:
         with self._lock:
             if marker is not None and (marker.store_id, marker.order_id) in self.orders:
-                raise OrderAlreadyApplied()
+                raise OrderAlreadyApplied(self.orders[marker.store_id, marker.order_id])
             refused: dict[int, InventoryItem | None] = {}
             recorded = frozenset(
                 i
@@ -132,7 +134,15 @@ class InMemoryInventoryRepository:
                     kind, delta = decrement_adjustment(write.path, write.line.quantity)
                     self._change(before, after, audit, write.line.index, kind, delta)
             if marker is not None:
-                self.orders.add((marker.store_id, marker.order_id))
+                self.orders[marker.store_id, marker.order_id] = None
+
+    def record_order_rejection(
+        self, marker: OrderMarker, failures: tuple[LineResult, ...], audit: AuditContext
+    ) -> None:
+        with self._lock:
+            if (marker.store_id, marker.order_id) in self.orders:
+                raise OrderAlreadyApplied(self.orders[marker.store_id, marker.order_id])
+            self.orders[marker.store_id, marker.order_id] = failures
 
     def update(
         self, before: InventoryItem, after: InventoryItem, *, line_index: int, audit: AuditContext

@@ -264,7 +264,9 @@ class OrderOutcome:
 
     applied: bool
     failures: tuple[LineResult, ...] = ()
-    already_applied: bool = False  # the order's marker was there: applied once before, nothing done now
+    # The order's marker was there: decided once before (applied, or rejected with these failures), and
+    # nothing was done now.
+    already_applied: bool = False
 
 
 @dataclass(frozen=True, slots=True)

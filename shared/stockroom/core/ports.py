@@ -15,6 +15,7 @@ from stockroom.core.domain import (
     InventoryItem,
     ItemKey,
     ItemQuery,
+    LineResult,
 )
 from stockroom.core.rules import WritePath
 
@@ -54,7 +55,12 @@ class WritesConflicted(NotApplied):
 
 
 class OrderAlreadyApplied(Exception):
-    """The order's marker exists: it was applied before, and nothing was applied now."""
+    """The order's marker exists: it was decided before, and nothing was applied now. `failures` is None
+    where it was applied; where it was rejected, the failures it was answered with then."""
+
+    def __init__(self, failures: tuple[LineResult, ...] | None = None) -> None:
+        super().__init__("order already decided")
+        self.failures = failures
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +107,13 @@ class InventoryRepository(Protocol):
         """Apply every write, each with its record of the change, in one transaction, or none. Raises
         WritesRefused, WritesConflicted (only for more than one write), or OrderAlreadyApplied (the marker
         exists). `token` names this attempt: a repeat of the same token never applies twice."""
+        ...
+
+    def record_order_rejection(
+        self, marker: OrderMarker, failures: tuple[LineResult, ...], audit: AuditContext
+    ) -> None:
+        """Record that the rules rejected the order, with its failures, unless it was decided already:
+        then raise OrderAlreadyApplied with that outcome (a copy of the order decided first)."""
         ...
 
     def update(

@@ -61,6 +61,12 @@ def busy(index: int, error: StorageUnavailable | IdempotencyConflict) -> LineRes
     return unavailable(index, error.description, error.code)
 
 
+def _decided_before(decided: OrderAlreadyApplied) -> OrderOutcome:
+    if decided.failures is None:
+        return OrderOutcome(applied=True, already_applied=True)
+    return OrderOutcome(applied=False, failures=decided.failures, already_applied=True)
+
+
 class _ById(Protocol):
     @property
     def index(self) -> int: ...
@@ -229,8 +235,8 @@ class StockChanges:
                     token=f"{audit.request_id}:all:{attempt}",
                     marker=marker,
                 )
-            except OrderAlreadyApplied:
-                return OrderOutcome(applied=True, already_applied=True)
+            except OrderAlreadyApplied as decided:
+                return _decided_before(decided)
             return OrderOutcome(applied=True)
 
         def judge(refusal: NotApplied, planned: list[StockWrite]) -> OrderOutcome | Retry[list[StockWrite]]:
@@ -256,7 +262,14 @@ class StockChanges:
                 else:
                     writes[position] = verdict
             if failures:
-                return OrderOutcome(applied=False, failures=tuple(sorted(failures, key=lambda r: r.index)))
+                rejected = tuple(sorted(failures, key=lambda r: r.index))
+                if marker is not None:
+                    # A redelivery after a restock must get this same answer, not apply the order.
+                    try:
+                        self._repository.record_order_rejection(marker, rejected, audit)
+                    except OrderAlreadyApplied as decided:
+                        return _decided_before(decided)  # a copy of the order was decided first
+                return OrderOutcome(applied=False, failures=rejected)
             return Retry(writes)
 
         def exhausted(_: list[StockWrite]) -> OrderOutcome:

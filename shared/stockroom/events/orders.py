@@ -4,8 +4,8 @@ Exactly once is the order marker, written in the same transaction as the stock c
 racing copy) finds it and changes nothing. Every message ends one of three ways:
 
 - handled: applied (InventoryDecremented), rejected by the rules (InventoryDecrementRejected, an answer
-  and not a retry), a replay of an applied order (InventoryDecremented again, `replay: true`), or an event
-  of another type (ignored);
+  and not a retry), a replay of a decided order (the same event again, `replay: true`: a rejected order
+  stays rejected, even after a restock), or an event of another type (ignored);
 - malformed: a batch item failure that never touches stock; after maxReceiveCount it is in the DLQ;
 - transient (DynamoDB or EventBridge busy): a batch item failure; the redelivery finds the marker if the
   stock change had committed, and publishes the outcome that could not be published the first time.
@@ -171,8 +171,12 @@ def _apply(order: OrderPlaced, request_id: str) -> str:
         marker=OrderMarker(order.storeId, order.orderId),
     )
     if not outcome.applied:
-        publish([(INVENTORY_DECREMENT_REJECTED, rejected_detail(order, lines, outcome.failures))])
-        return "rejected"
+        # A redelivery of a rejected order gets the same rejection (its marker), even after a restock.
+        replay = outcome.already_applied
+        publish(
+            [(INVENTORY_DECREMENT_REJECTED, rejected_detail(order, lines, outcome.failures, replay=replay))]
+        )
+        return "rejection replayed" if replay else "rejected"
     # Read after the write (strongly consistent); on a replay this is the stock now, not right after it.
     items = service.get_items(line.key for line in lines)
     publish(
@@ -214,7 +218,7 @@ def decremented_detail(
 
 
 def rejected_detail(
-    order: OrderPlaced, lines: list[DecrementLine], failures: tuple[LineResult, ...]
+    order: OrderPlaced, lines: list[DecrementLine], failures: tuple[LineResult, ...], *, replay: bool = False
 ) -> dict[str, Any]:
     def failure(result: LineResult) -> dict[str, Any]:
         assert result.error is not None
@@ -227,4 +231,9 @@ def rejected_detail(
             **{k: data[k] for k in ("requested", "available") if k in data},
         }
 
-    return {"storeId": order.storeId, "orderId": order.orderId, "failures": [failure(r) for r in failures]}
+    return {
+        "storeId": order.storeId,
+        "orderId": order.orderId,
+        "replay": replay,
+        "failures": [failure(r) for r in failures],
+    }
