@@ -34,10 +34,16 @@ REQUESTS_PER_WRITE = 3
 # Kept for callers that name it: conflicts are retried within the same budget.
 TRANSACTION_CONFLICT_ATTEMPTS = REQUESTS_PER_WRITE
 BATCH_GET_LIMIT = 100
-READ_TIMEOUT_SECONDS = 5.0
+READ_TIMEOUT_SECONDS = 5.0  # STOCKROOM_DYNAMODB_READ_TIMEOUT overrides it (the local runtime does)
 CONNECT_TIMEOUT_SECONDS = 2.0
 # A request's read timeout is the largest of these that the deadline leaves room for (one client each).
-_TIMEOUT_STEPS = (READ_TIMEOUT_SECONDS, 3.0, 2.0, 1.0, 0.5, MIN_REQUEST_SECONDS)
+_SHORTER_STEPS = (3.0, 2.0, 1.0, 0.5, MIN_REQUEST_SECONDS)
+
+
+def read_timeout() -> float:
+    """The longest a request may wait for DynamoDB's answer, the deadline permitting."""
+    return float(os.environ.get("STOCKROOM_DYNAMODB_READ_TIMEOUT", READ_TIMEOUT_SECONDS))
+
 
 # Known not to have been applied: DynamoDB refused the request before doing anything.
 _REFUSED_CODES = frozenset(
@@ -64,20 +70,21 @@ _client_lock = threading.Lock()
 _clients: dict[float, Any] = {}
 
 
-def dynamodb_client(read_timeout: float = READ_TIMEOUT_SECONDS) -> Any:
+def dynamodb_client(timeout: float | None = None) -> Any:
     """One client per process and read timeout, reused across invocations. The endpoint comes from the
     standard AWS_ENDPOINT_URL_DYNAMODB / AWS_ENDPOINT_URL variables, so the same code reaches real DynamoDB
     or the local engine."""
-    client = _clients.get(read_timeout)
+    timeout = timeout or read_timeout()
+    client = _clients.get(timeout)
     if client is None:
         with _client_lock:
-            client = _clients.get(read_timeout)
+            client = _clients.get(timeout)
             if client is None:
-                client = _clients[read_timeout] = boto3.client(
+                client = _clients[timeout] = boto3.client(
                     "dynamodb",
                     config=Config(
-                        connect_timeout=min(CONNECT_TIMEOUT_SECONDS, read_timeout),
-                        read_timeout=read_timeout,
+                        connect_timeout=min(CONNECT_TIMEOUT_SECONDS, timeout),
+                        read_timeout=timeout,
                         # Retries are ours (REQUESTS_PER_WRITE, within the deadline).
                         retries={"mode": "standard", "total_max_attempts": 1},
                         max_pool_connections=MAX_POOL_CONNECTIONS,
@@ -161,8 +168,13 @@ class TableClient:
             raise StorageUnavailable(OUT_OF_TIME)
         if self._client is not None:
             return getattr(self._client, operation)(**kwargs)
-        left = capped(READ_TIMEOUT_SECONDS)
-        step = next(s for s in _TIMEOUT_STEPS if s <= left or s == MIN_REQUEST_SECONDS)
+        longest = read_timeout()
+        left = capped(longest)
+        step = (
+            longest
+            if left >= longest
+            else next(s for s in _SHORTER_STEPS if s <= left or s == MIN_REQUEST_SECONDS)
+        )
         return getattr(dynamodb_client(step), operation)(**kwargs)
 
     def call(self, operation: str, **kwargs: Any) -> Any:
