@@ -12,6 +12,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from stockroom.dialects.wix import bulk_routes, item_routes, list_routes, routes
 from stockroom.dialects.wix.errors import register_error_handlers
 from stockroom.http.json_body import strict_json_deserializer
+from stockroom.http.request import api_deadline
 from stockroom.tracing import capture_lambda_handler
 
 logger = Logger()
@@ -31,4 +32,5 @@ register_error_handlers(app)
 @metrics.log_metrics
 @capture_lambda_handler  # X-Ray, imported only where it traces
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return app.resolve(event, context)
+    with api_deadline(context):  # every DynamoDB request of the call fits before API Gateway gives up
+        return app.resolve(event, context)

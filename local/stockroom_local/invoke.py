@@ -62,6 +62,9 @@ def apply_environment(function: Function) -> None:
     the shared ones (TABLE_NAME, POWERTOOLS_*) come from Globals and agree.
     """
     os.environ.setdefault("AWS_SAM_LOCAL", "true")  # as sam local: Powertools Tracer stays off
+    # The embedded engine serializes every request: on a busy machine a burst queues for seconds, which is
+    # a queue, not a hang. The deadline still bounds every call.
+    os.environ.setdefault("STOCKROOM_DYNAMODB_READ_TIMEOUT", "20")
     for key, value in function.environment.items():
         if key not in _USER_ENV:
             os.environ[key] = value

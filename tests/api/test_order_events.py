@@ -15,8 +15,9 @@ import pytest
 from stockroom.adapters import eventbridge as bus
 from stockroom.adapters.dynamodb.inventory import DynamoDBInventoryRepository
 from stockroom.adapters.dynamodb.layout import item_pk, order_pk, table_name
-from stockroom.core.domain import ItemKey
+from stockroom.core.domain import IncrementLine, ItemKey
 from stockroom.core.errors import StorageUnavailable
+from stockroom.core.service import InventoryService
 from stockroom.events.orders import MAX_ORDER_LINES
 from stockroom_local.invoke import ExecutionEnvironments, invoke
 from stockroom_local.template import Template, load_template
@@ -170,6 +171,25 @@ def test_one_short_line_changes_nothing_and_publishes_a_rejection(
         "INSUFFICIENT_INVENTORY",
     )
     assert (failure["requested"], failure["available"]) == (11, 10)
+
+
+def test_a_rejected_order_redelivered_after_a_restock_is_rejected_again(
+    invoke_function: InvokeFunction, published_events: PublishedEvents
+) -> None:
+    placed = order("o-restock", line(SIMPLE, 2), line(COMBINATION, 11))
+    assert deliver(invoke_function, placed) == []
+    service = InventoryService(DynamoDBInventoryRepository())
+    restock = IncrementLine(0, ItemKey(DEMO_STORE_ID, COMBINATION, DEMO_DEFAULT_LOCATION_ID), 5)
+    assert service.increment([restock], audit=service.audit_context("restock", None), return_entity=False)[
+        0
+    ].success
+    # The redelivery (SQS at least once, or a DLQ redrive) gets the answer the order got: its marker.
+    assert deliver(invoke_function, placed) == []
+    assert stock(SIMPLE, COMBINATION) == [20, 15]
+    first, again = published_events()
+    assert [first[0], again[0]] == ["InventoryDecrementRejected"] * 2
+    assert (first[1]["replay"], again[1]["replay"]) == (False, True)
+    assert again[1]["failures"] == first[1]["failures"]
 
 
 def test_unknown_items_are_named_in_the_rejection(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 
 from stockroom.core.domain import ItemKey
@@ -19,7 +21,7 @@ def hold(*lines: tuple[str, int], ttl: int = 60) -> str:
         HoldRequest(i, ItemKey(DEMO_STORE_ID, variant, DEMO_DEFAULT_LOCATION_ID), units)
         for i, (variant, units) in enumerate(lines)
     ]
-    audit = inventory_service().audit_context("test-hold", "RESERVATION")
+    audit = inventory_service().audit_context(f"test-hold-{uuid.uuid4()}", "RESERVATION")
     return reservation_service().create(DEMO_STORE_ID, requested, ttl_seconds=ttl, audit=audit).id
 
 

@@ -261,6 +261,17 @@ def test_an_order_marker_makes_a_redelivery_change_nothing(service: InventorySer
     assert again.applied and again.already_applied and quantity(service, "a") == 3
 
 
+def test_a_rejected_order_stays_rejected_after_a_restock(service: InventoryService, make: Make) -> None:
+    make("a", 1)
+    marker = OrderMarker(STORE, "order-2")
+    first = order(service, dec(0, "a", 2), marker=marker)
+    service.increment([IncrementLine(0, key("a"), 5)], audit=audit(service), return_entity=False)
+    again = order(service, dec(0, "a", 2), marker=marker)
+    assert not first.applied and not first.already_applied
+    assert not again.applied and again.already_applied and again.failures == first.failures
+    assert quantity(service, "a") == 6
+
+
 def test_an_order_names_too_many_items_in_neutral_words(service: InventoryService) -> None:
     lines = [dec(i, f"v{i}", 1) for i in range(max_order_items(with_marker=False) + 1)]
     with pytest.raises(InvalidRequest) as raised:

@@ -23,6 +23,7 @@ from stockroom.core.domain import (
     InventoryItem,
     ItemKey,
     ItemQuery,
+    LineResult,
 )
 from stockroom.core.errors import ItemAlreadyExists
 from stockroom.core.ledger import adjustment, deleted, deletion, position
@@ -52,7 +53,8 @@ class InMemoryInventoryRepository:
         self._deleted_ids: set[tuple[str, str]] = set()  # tombstones: a deleted item's id is never reused
         self.ledger: dict[ItemKey, dict[str, Adjustment]] = {}
         self._witnesses: set[tuple[ItemKey, str, int]] = set()  # (item, request, line) of applied lines
-        self.orders: set[tuple[str, str]] = set()
+        # Decided orders: None where applied, the failures where rejected.
+        self.orders: dict[tuple[str, str], tuple[LineResult, ...] | None] = {}
         # Each item's holds: reservation id -> (units, expiresAt); the item's `reserved` is their sum.
         self.holds: dict[ItemKey, dict[str, tuple[int, str]]] = {}
         self.stores: dict[str, str] = {}  # store -> default location
@@ -77,7 +79,7 @@ class InMemoryInventoryRepository:
 
     # --- writes --------------------------------------------------------------------------------------------
 
-    def create_item(self, item: InventoryItem, audit: AuditContext) -> None:
+    def create_item(self, item: InventoryItem, audit: AuditContext, *, line_index: int = 0) -> InventoryItem:
         with self._lock:
             taken = (item.store_id, item.id)
             if item.key in self.items or taken in self._ids or taken in self._deleted_ids:
@@ -87,6 +89,7 @@ class InMemoryInventoryRepository:
                 )
             self._ids[(item.store_id, item.id)] = item.key
             self._change(None, item, audit, 0, AdjustmentKind.CREATE, item.quantity or 0)
+            return item
 
     def _after(self, write: StockWrite, restrict_inventory: bool) -> InventoryItem | None:
         """The item after the write, or None where the write's condition fails (as DynamoDB's would)."""
@@ -115,7 +118,7 @@ class InMemoryInventoryRepository:
     ) -> None:
         with self._lock:
             if marker is not None and (marker.store_id, marker.order_id) in self.orders:
-                raise OrderAlreadyApplied()
+                raise OrderAlreadyApplied(self.orders[marker.store_id, marker.order_id])
             refused: dict[int, InventoryItem | None] = {}
             recorded = frozenset(
                 i
@@ -142,7 +145,15 @@ class InMemoryInventoryRepository:
                     kind, delta = decrement_adjustment(write.path, write.line.quantity)
                 self._change(before, after, audit, write.line.index, write.kind or kind, delta)
             if marker is not None:
-                self.orders.add((marker.store_id, marker.order_id))
+                self.orders[marker.store_id, marker.order_id] = None
+
+    def record_order_rejection(
+        self, marker: OrderMarker, failures: tuple[LineResult, ...], audit: AuditContext
+    ) -> None:
+        with self._lock:
+            if (marker.store_id, marker.order_id) in self.orders:
+                raise OrderAlreadyApplied(self.orders[marker.store_id, marker.order_id])
+            self.orders[marker.store_id, marker.order_id] = failures
 
     def update(
         self, before: InventoryItem, after: InventoryItem, *, line_index: int, audit: AuditContext

@@ -30,8 +30,14 @@ class LineErrorCode(enum.StrEnum):
     HELD_BY_RESERVATIONS = "HELD_BY_RESERVATIONS"
     # The item holds units for live reservations: it cannot be deleted until they are released.
     INVENTORY_ITEM_RESERVED = "INVENTORY_ITEM_RESERVED"
-    # The storage stayed busy (throttled, conflicting, timing out) past our retries: nothing was applied.
+    # The storage stayed busy (throttled, conflicting, timing out) past our retries, or the request's
+    # deadline came before the line was written: it is known NOT to have been applied.
     TEMPORARILY_UNAVAILABLE = "TEMPORARILY_UNAVAILABLE"
+    # The line's write was sent and its answer lost: it may or may not have been applied. A retry with the
+    # same Idempotency-Key applies it exactly once.
+    OUTCOME_UNKNOWN = "OUTCOME_UNKNOWN"
+    # DynamoDB refused the write as a repeat of a different one (see errors.IdempotencyConflict).
+    IDEMPOTENCY_CONFLICT = "IDEMPOTENCY_CONFLICT"
 
 
 class AdjustmentKind(enum.StrEnum):
@@ -285,7 +291,9 @@ class OrderOutcome:
 
     applied: bool
     failures: tuple[LineResult, ...] = ()
-    already_applied: bool = False  # the order's marker was there: applied once before, nothing done now
+    # The order's marker was there: decided once before (applied, or rejected with these failures), and
+    # nothing was done now.
+    already_applied: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -49,9 +49,26 @@ class InvalidRequest(StockroomError):
 
 
 class StorageUnavailable(StockroomError):
-    """DynamoDB stayed throttled, conflicting or unreachable past our retries; nothing half-done was left."""
+    """DynamoDB stayed throttled, conflicting or unreachable past our retries (or the deadline came first),
+    and the change is known NOT to have been applied: retrying it is safe."""
 
     code = "TEMPORARILY_UNAVAILABLE"
+
+
+class OutcomeUnknown(StorageUnavailable):
+    """A write was sent and its answer never came (a timeout, a dropped connection, a 5xx), and nothing
+    could tell in time whether it landed: it may or may not have been applied. A retry with the same
+    Idempotency-Key settles it exactly once (the write's witness is keyed by it)."""
+
+    code = "OUTCOME_UNKNOWN"
+
+
+class IdempotencyConflict(StockroomError):
+    """DynamoDB refused a write as a repeat of an earlier, different one (IdempotentParameterMismatch: the
+    same ClientRequestToken with other parameters, within its 10-minute window), and the write's witness
+    could not settle it either; nothing was applied by this request."""
+
+    code = "IDEMPOTENCY_CONFLICT"
 
 
 class PublishFailed(StockroomError):

@@ -10,6 +10,7 @@ from collections.abc import Callable, Hashable, Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
 from typing import TypeVar
 
+from stockroom.core.deadline import carried
 from stockroom.core.domain import LineResult
 
 Line = TypeVar("Line")
@@ -57,5 +58,5 @@ def run_grouped(
         # happens to finish early take a third and a fourth.)
         lane_count = max(1, min(len(groups), lanes))
         dealt = [groups[i::lane_count] for i in range(lane_count)]
-        outcomes = list((executor or shared_executor(lane_count)).map(run, dealt))
+        outcomes = list((executor or shared_executor(lane_count)).map(carried(run), dealt))
     return sorted((r for lane in outcomes for r in lane), key=lambda r: r.index)

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, replace
 
+from stockroom.core.deadline import carried
 from stockroom.core.domain import (
     AdjustmentKind,
     AuditContext,
@@ -27,7 +28,7 @@ from stockroom.core.domain import (
     LineErrorCode,
     LineResult,
 )
-from stockroom.core.errors import StorageUnavailable
+from stockroom.core.errors import IdempotencyConflict, StorageUnavailable
 from stockroom.core.lanes import shared_executor
 from stockroom.core.ports import InventoryRepository, NotApplied, StockWrite, WritesConflicted, WritesRefused
 from stockroom.core.rules import Reject, WritePath, decrement_adjustment, judge_decrement, judge_increment
@@ -46,8 +47,12 @@ def applied(write: StockWrite) -> LineResult:
     return LineResult(write.line.index, None, kind=kind)
 
 
-def unavailable(index: int, description: str) -> LineResult:
-    return LineResult(index, None, error=LineError(LineErrorCode.TEMPORARILY_UNAVAILABLE, description))
+def unavailable(
+    index: int, description: str, code: str = LineErrorCode.TEMPORARILY_UNAVAILABLE
+) -> LineResult:
+    """A line storage could not settle: TEMPORARILY_UNAVAILABLE (known not applied) or, from the error's
+    code, OUTCOME_UNKNOWN (sent, answer lost) or IDEMPOTENCY_CONFLICT."""
+    return LineResult(index, None, error=LineError(LineErrorCode(code), description))
 
 
 def judge(write: StockWrite, found: InventoryItem | None, restrict_inventory: bool) -> LineError | StockWrite:
@@ -123,7 +128,7 @@ class PackWriter:
                 results += run(packs[0])
             else:
                 pool = self._executor or shared_executor(min(len(packs), self._lanes))
-                results += [r for done in pool.map(run, packs) for r in done]
+                results += [r for done in pool.map(carried(run), packs) for r in done]
         return sorted(results, key=lambda r: r.index)
 
     def write_pack(
@@ -140,8 +145,8 @@ class PackWriter:
                         token=f"{audit.request_id}:{name}:{attempt}",
                     )
                 results += map(applied, pack.pending)
-            except StorageUnavailable as busy:
-                results += [unavailable(w.line.index, busy.description) for w in pack.pending]
+            except (StorageUnavailable, IdempotencyConflict) as busy:
+                results += [unavailable(w.line.index, busy.description, busy.code) for w in pack.pending]
             for alone in pack.alone:
                 results += self.write_pack([alone], restrict_inventory, audit, f"{name}.{alone.line.index}")
             return results

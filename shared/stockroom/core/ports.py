@@ -16,6 +16,7 @@ from stockroom.core.domain import (
     InventoryItem,
     ItemKey,
     ItemQuery,
+    LineResult,
 )
 from stockroom.core.holds import Reservation, ReservationStatus
 from stockroom.core.rules import WritePath
@@ -72,7 +73,12 @@ class ReservationChanged(Exception):
 
 
 class OrderAlreadyApplied(Exception):
-    """The order's marker exists: it was applied before, and nothing was applied now."""
+    """The order's marker exists: it was decided before, and nothing was applied now. `failures` is None
+    where it was applied; where it was rejected, the failures it was answered with then."""
+
+    def __init__(self, failures: tuple[LineResult, ...] | None = None) -> None:
+        super().__init__("order already decided")
+        self.failures = failures
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,8 +104,9 @@ class OrderMarker:
 
 
 class InventoryRepository(Protocol):
-    def create_item(self, item: InventoryItem, audit: AuditContext) -> None:
-        """Store a new item; raises ItemAlreadyExists if its key or id is taken."""
+    def create_item(self, item: InventoryItem, audit: AuditContext, *, line_index: int = 0) -> InventoryItem:
+        """Store a new item and return it as stored; raises ItemAlreadyExists if its key or id is taken. An
+        item this very request (and line) created before, its answer lost, is returned, never refused."""
         ...
 
     def get_item(self, store_id: str, item_id: str) -> InventoryItem | None: ...
@@ -120,6 +127,13 @@ class InventoryRepository(Protocol):
         """Apply every write, each with its record of the change, in one transaction, or none. Raises
         WritesRefused, WritesConflicted (only for more than one write), or OrderAlreadyApplied (the marker
         exists). `token` names this attempt: a repeat of the same token never applies twice."""
+        ...
+
+    def record_order_rejection(
+        self, marker: OrderMarker, failures: tuple[LineResult, ...], audit: AuditContext
+    ) -> None:
+        """Record that the rules rejected the order, with its failures, unless it was decided already:
+        then raise OrderAlreadyApplied with that outcome (a copy of the order decided first)."""
         ...
 
     def update(

@@ -59,11 +59,11 @@ class ReservationService:
         inventory: InventoryRepository,
         reservations: ReservationRepository,
         *,
-        new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
+        new_id: Callable[[str, str], str] | None = None,
     ) -> None:
         self._inventory = inventory
         self._reservations = reservations
-        self._new_id = new_id
+        self._new_id = new_id or _reservation_id
 
     # --- create -------------------------------------------------------------------------------------------
 
@@ -97,7 +97,9 @@ class ReservationService:
             raise _refused(failing, merged, indexes)
         now = audit.created_date
         reservation = Reservation(
-            id=self._new_id(),
+            # Named by the request: a retry under the same Idempotency-Key (the same request id) names the
+            # same reservation, so a create whose answer was lost is found, never made twice.
+            id=self._new_id(store_id, audit.request_id),
             store_id=store_id,
             status=ReservationStatus.ACTIVE,
             lines=tuple(_line(items[key], units) for key, units in merged.items()),
@@ -225,6 +227,13 @@ class ReservationService:
         if reservation.status is ReservationStatus.ACTIVE:
             self._reservations.mark_expired(reservation, audit.created_date)
         return replace(reservation, status=ReservationStatus.EXPIRED)
+
+
+_IDS = uuid.UUID("6a0f3c1e-2b7d-4e59-9c84-3d1f0a7b5e26")
+
+
+def _reservation_id(store_id: str, request_id: str) -> str:
+    return str(uuid.uuid5(_IDS, f"{store_id}#{request_id}"))
 
 
 def _line(item: InventoryItem, units: int) -> ReservationLine:

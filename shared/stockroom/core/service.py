@@ -29,7 +29,13 @@ from stockroom.core.domain import (
     UpdateLine,
     VariantStock,
 )
-from stockroom.core.errors import InvalidRequest, ItemAlreadyExists, ItemNotFound, StorageUnavailable
+from stockroom.core.errors import (
+    IdempotencyConflict,
+    InvalidRequest,
+    ItemAlreadyExists,
+    ItemNotFound,
+    StorageUnavailable,
+)
 from stockroom.core.lifecycle import ItemRemoval, raise_for
 from stockroom.core.paging import Page, cursor_scope, decode_cursor, encode_cursor, is_id
 from stockroom.core.ports import ConditionNotMet, InventoryRepository
@@ -88,7 +94,9 @@ class InventoryService(ItemRemoval, Transfers):
 
     # --- create and read --------------------------------------------------------------------------------
 
-    def create_item(self, store_id: str, draft: ItemDraft, audit: AuditContext) -> InventoryItem:
+    def create_item(
+        self, store_id: str, draft: ItemDraft, audit: AuditContext, *, line_index: int = 0
+    ) -> InventoryItem:
         if (draft.quantity is None) == (draft.in_stock is None):
             raise InvalidRequest("item", "Give exactly one of quantity and inStock.")
         item = InventoryItem(
@@ -109,8 +117,8 @@ class InventoryService(ItemRemoval, Transfers):
             category_ids=draft.category_ids,
             low_stock_threshold=draft.low_stock_threshold,
         )
-        self._repository.create_item(item, audit)
-        return item
+        # As stored: a retry of this very request (its answer lost) gets the item it created then.
+        return self._repository.create_item(item, audit, line_index=line_index)
 
     def create_items(
         self, store_id: str, drafts: Sequence[ItemDraft], audit: AuditContext, return_entity: bool
@@ -121,12 +129,12 @@ class InventoryService(ItemRemoval, Transfers):
         def create(indexed: tuple[int, ItemDraft]) -> LineResult:
             index, draft = indexed
             try:
-                item = self.create_item(store_id, draft, audit)
+                item = self.create_item(store_id, draft, audit, line_index=index)
             except ItemAlreadyExists as taken:
                 return LineResult(
                     index, None, error=LineError(LineErrorCode.ALREADY_EXISTS, taken.description, taken.data)
                 )
-            except StorageUnavailable as unavailable:
+            except (StorageUnavailable, IdempotencyConflict) as unavailable:
                 return busy(index, unavailable)
             return LineResult(
                 index, item.id, kind=AdjustmentKind.CREATE, item=item if return_entity else None

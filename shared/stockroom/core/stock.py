@@ -24,7 +24,7 @@ from stockroom.core.domain import (
     LineResult,
     OrderOutcome,
 )
-from stockroom.core.errors import InvalidRequest, StorageUnavailable
+from stockroom.core.errors import IdempotencyConflict, InvalidRequest, StorageUnavailable
 from stockroom.core.lanes import run_grouped
 from stockroom.core.packs import PackWriter, judge_or_reclaim, unavailable
 from stockroom.core.ports import (
@@ -56,8 +56,14 @@ def failed(index: int, code: LineErrorCode, description: str, item_id: str | Non
     return LineResult(index, item_id, error=LineError(code, description))
 
 
-def busy(index: int, error: StorageUnavailable) -> LineResult:
-    return unavailable(index, error.description)
+def busy(index: int, error: StorageUnavailable | IdempotencyConflict) -> LineResult:
+    return unavailable(index, error.description, error.code)
+
+
+def _decided_before(decided: OrderAlreadyApplied) -> OrderOutcome:
+    if decided.failures is None:
+        return OrderOutcome(applied=True, already_applied=True)
+    return OrderOutcome(applied=False, failures=decided.failures, already_applied=True)
 
 
 class _ById(Protocol):
@@ -228,8 +234,8 @@ class StockChanges:
                     token=f"{audit.request_id}:all:{attempt}",
                     marker=marker,
                 )
-            except OrderAlreadyApplied:
-                return OrderOutcome(applied=True, already_applied=True)
+            except OrderAlreadyApplied as decided:
+                return _decided_before(decided)
             return OrderOutcome(applied=True)
 
         def judge(refusal: NotApplied, planned: list[StockWrite]) -> OrderOutcome | Retry[list[StockWrite]]:
@@ -257,7 +263,14 @@ class StockChanges:
                 else:
                     writes[position] = verdict
             if failures:
-                return OrderOutcome(applied=False, failures=tuple(sorted(failures, key=lambda r: r.index)))
+                rejected = tuple(sorted(failures, key=lambda r: r.index))
+                if marker is not None:
+                    # A redelivery after a restock must get this same answer, not apply the order.
+                    try:
+                        self._repository.record_order_rejection(marker, rejected, audit)
+                    except OrderAlreadyApplied as decided:
+                        return _decided_before(decided)  # a copy of the order was decided first
+                return OrderOutcome(applied=False, failures=rejected)
             return Retry(writes)
 
         def exhausted(_: list[StockWrite]) -> OrderOutcome:

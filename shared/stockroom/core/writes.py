@@ -13,6 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
+from stockroom.core.deadline import capped
+
 # A line tries at most this many write paths; more means the item changed under it every time.
 MAX_WRITE_ATTEMPTS = 4
 
@@ -49,5 +51,5 @@ def write_by_rules(
 
 
 def backoff(attempt: int) -> None:
-    # Full jitter: concurrent writers of one item must not retry in lockstep.
-    time.sleep(random.uniform(0, min(0.2, 0.01 * 2**attempt)))
+    # Full jitter: concurrent writers of one item must not retry in lockstep. Never past the deadline.
+    time.sleep(capped(random.uniform(0, min(0.2, 0.01 * 2**attempt))))

@@ -4,8 +4,8 @@ Exactly once is the order marker, written in the same transaction as the stock c
 racing copy) finds it and changes nothing. Every message ends one of three ways:
 
 - handled: applied (InventoryDecremented), rejected by the rules (InventoryDecrementRejected, an answer
-  and not a retry), a replay of an applied order (InventoryDecremented again, `replay: true`), or an event
-  of another type (ignored);
+  and not a retry), a replay of a decided order (the same event again, `replay: true`: a rejected order
+  stays rejected, even after a restock), or an event of another type (ignored);
 - malformed: a batch item failure that never touches stock; after maxReceiveCount it is in the DLQ;
 - transient (DynamoDB or EventBridge busy): a batch item failure; the redelivery finds the marker if the
   stock change had committed, and publishes the outcome that could not be published the first time.
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+from contextlib import nullcontext
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -25,6 +26,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError, model_validator
 
 from stockroom.adapters.eventbridge import publish
+from stockroom.core.deadline import within
 from stockroom.core.domain import DecrementLine, InventoryItem, ItemKey, LineResult
 from stockroom.core.errors import InvalidRequest
 from stockroom.core.ports import OrderMarker
@@ -32,6 +34,7 @@ from stockroom.core.stock import max_order_items
 from stockroom.events.order_reservations import confirm_reservation
 from stockroom.http.fields import Id, Units
 from stockroom.http.json_body import strict_json_deserializer
+from stockroom.http.request import remaining_seconds
 from stockroom.wiring import inventory_service
 
 logger = Logger(child=True)
@@ -112,7 +115,11 @@ def process_order_batch(event: dict[str, Any], context: LambdaContext) -> Partia
         # The Lambda request id tells deliveries apart (the audit and the transaction's idempotency token).
         return handle_order_message(record, f"{context.aws_request_id}:{record.message_id}")
 
-    return process_partial_response(event, record_handler, processor, context)
+    # The batch's deadline is the function's own: an order it leaves no time for is not started, and fails
+    # its batch item (it returns, and its marker makes the redelivery exactly once).
+    seconds = remaining_seconds(context)
+    with nullcontext() if seconds is None else within(seconds):
+        return process_partial_response(event, record_handler, processor, context)
 
 
 def handle_order_message(record: SQSRecord, request_id: str) -> str:
@@ -175,8 +182,12 @@ def _apply(order: OrderPlaced, request_id: str) -> str:
         marker=OrderMarker(order.storeId, order.orderId),
     )
     if not outcome.applied:
-        publish([(INVENTORY_DECREMENT_REJECTED, rejected_detail(order, lines, outcome.failures))])
-        return "rejected"
+        # A redelivery of a rejected order gets the same rejection (its marker), even after a restock.
+        replay = outcome.already_applied
+        publish(
+            [(INVENTORY_DECREMENT_REJECTED, rejected_detail(order, lines, outcome.failures, replay=replay))]
+        )
+        return "rejection replayed" if replay else "rejected"
     # Read after the write (strongly consistent); on a replay this is the stock now, not right after it.
     items = service.get_items(line.key for line in lines)
     publish(
@@ -218,7 +229,7 @@ def decremented_detail(
 
 
 def rejected_detail(
-    order: OrderPlaced, lines: list[DecrementLine], failures: tuple[LineResult, ...]
+    order: OrderPlaced, lines: list[DecrementLine], failures: tuple[LineResult, ...], *, replay: bool = False
 ) -> dict[str, Any]:
     def failure(result: LineResult) -> dict[str, Any]:
         assert result.error is not None
@@ -231,4 +242,9 @@ def rejected_detail(
             **{k: data[k] for k in ("requested", "available") if k in data},
         }
 
-    return {"storeId": order.storeId, "orderId": order.orderId, "failures": [failure(r) for r in failures]}
+    return {
+        "storeId": order.storeId,
+        "orderId": order.orderId,
+        "replay": replay,
+        "failures": [failure(r) for r in failures],
+    }

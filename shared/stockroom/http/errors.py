@@ -23,6 +23,7 @@ from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from pydantic import BaseModel
 
 from stockroom.core.errors import (
+    IdempotencyConflict,
     InvalidRequest,
     ItemAlreadyExists,
     ItemNotFound,
@@ -55,6 +56,9 @@ HTTP_STATUS: dict[type[StockroomError], int] = {
     ReservationConflict: 409,
     RevisionMismatch: 409,
     ItemReserved: 409,
+    # DynamoDB's IdempotentParameterMismatch that the write's witness could not settle: the same request
+    # (or Idempotency-Key) came back with other content within DynamoDB's 10-minute token window.
+    IdempotencyConflict: 409,
     RequestInProgress: 409,
     PayloadTooLarge: 413,
     UnsupportedMediaType: 415,
@@ -73,12 +77,14 @@ ERROR_MEANINGS = {
     401: "No API key, or an unknown one",
     403: "The API key does not cover this store",
     404: "Not found in this store",
-    409: "Already exists, a stale revision, an item that holds reservations, or the same Idempotency-Key"
-    " still in progress (see Retry-After)",
+    409: "Already exists, a stale revision, an item that holds reservations, a reservation's state, the same"
+    " Idempotency-Key still in progress (see Retry-After), or DynamoDB refused the write as a repeat of a"
+    " different one (IDEMPOTENCY_CONFLICT)",
     413: "The body is over 1 MB",
     415: "The body is not application/json",
     422: "The Idempotency-Key was used for another request",
-    503: "DynamoDB stayed unavailable; nothing was applied (see Retry-After)",
+    503: "DynamoDB stayed unavailable: nothing was applied (TEMPORARILY_UNAVAILABLE), or a write's answer was"
+    " lost and it may have been (OUTCOME_UNKNOWN: retry with the same Idempotency-Key); see Retry-After",
 }
 
 

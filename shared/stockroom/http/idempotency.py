@@ -4,6 +4,12 @@ Powertools Idempotency does the work (a conditional put of an in-progress record
 this module scopes it to HTTP. The key is the caller's store plus the header, so two stores never share a
 key; the request's method, path, query and body are its fingerprint, so the same key with another request is
 refused instead of answered with the wrong response.
+
+Exactly once on retry: a keyed request's id (`keyed_request_id`: store, key and fingerprint) names its
+writes, so the witnesses and ClientRequestTokens of a retry are the first call's, and DynamoDB refuses to
+apply a line twice however late the retry comes. An answer that holds lines storage could not settle
+(TEMPORARILY_UNAVAILABLE, OUTCOME_UNKNOWN) is not remembered, like a 5xx: the retry runs again and settles
+them, each exactly once.
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.event_handler import Response, content_types
-from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver
+from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver, BaseRouter
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.utilities.data_classes.common import BaseProxyEvent
 
@@ -31,6 +37,9 @@ HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
 EXPIRES_AFTER_SECONDS = 24 * 60 * 60
 _KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,255}$")  # printable ASCII, as in the IETF draft's examples
+# Keys of the resolver's per-request context (cleared after every request).
+_REQUEST_ID = "stockroom_keyed_request_id"
+_PROVISIONAL = "stockroom_provisional_answer"
 
 
 class _NotRemembered(Exception):
@@ -69,9 +78,11 @@ def _answer_once() -> Callable[..., dict[str, Any]]:
     )
 
     @idempotent_function(data_keyword_argument="request", config=_config(), persistence_store=persistence)
-    def answer(request: dict[str, str], respond: Callable[[], Response]) -> dict[str, Any]:
+    def answer(
+        request: dict[str, str], respond: Callable[[], Response], provisional: Callable[[], bool]
+    ) -> dict[str, Any]:
         response = respond()
-        if response.status_code >= 500:
+        if response.status_code >= 500 or provisional():
             raise _NotRemembered(response)
         return {
             "statusCode": response.status_code,
@@ -80,6 +91,17 @@ def _answer_once() -> Callable[..., dict[str, Any]]:
         }
 
     return answer
+
+
+def keyed_request_id(router: BaseRouter) -> str | None:
+    """The id of this request's writes when it carries an Idempotency-Key (None: it does not)."""
+    found = router.context.get(_REQUEST_ID)
+    return None if found is None else str(found)
+
+
+def answer_is_provisional(router: BaseRouter) -> None:
+    """This answer holds lines that a retry must settle: it is given, but never replayed."""
+    router.append_context(**{_PROVISIONAL: True})
 
 
 def remember_by_idempotency_key(
@@ -108,11 +130,17 @@ def remember_by_idempotency_key(
             IdempotencyValidationError,
         )
 
+        scope = f"{store_of(event)}#{key}"
+        # The same key and the same request: the same writes (witness keys and tokens), whenever retried.
+        app.append_context(
+            **{_REQUEST_ID: "idem-" + hashlib.sha256(f"{scope}#{fingerprint}".encode()).hexdigest()[:32]}
+        )
         _config().register_lambda_context(app.lambda_context)
         try:
             stored = _answer_once()(
-                request={"scope": f"{store_of(event)}#{key}", "fingerprint": fingerprint},
+                request={"scope": scope, "fingerprint": fingerprint},
                 respond=lambda: next_middleware(app),
+                provisional=lambda: bool(app.context.get(_PROVISIONAL)),
             )
         except _NotRemembered as failed:
             return failed.response

@@ -11,6 +11,8 @@ import time
 from collections.abc import Iterable, Sequence
 from typing import Any, TypeGuard
 
+from botocore.exceptions import ClientError
+
 from stockroom.adapters.dynamodb import holds
 from stockroom.adapters.dynamodb.client import Cancelled, TableClient
 from stockroom.adapters.dynamodb.codec import (
@@ -35,18 +37,16 @@ from stockroom.adapters.dynamodb.layout import (
     BY_STORE_INDEX,
     FEED_INDEX,
     ITEM_ID_SK,
-    ORDER_MARKER_TTL_SECONDS,
-    ORDER_SK,
     STORE_SK,
     AttributeMap,
     by_store_start_key,
     item_id_pk,
     item_key_attrs,
     item_pk,
-    order_pk,
     store_pk,
     table_name,
 )
+from stockroom.adapters.dynamodb.orders import decided, marker_attributes, marker_put
 from stockroom.core.domain import (
     Adjustment,
     AdjustmentKind,
@@ -56,13 +56,13 @@ from stockroom.core.domain import (
     InventoryItem,
     ItemKey,
     ItemQuery,
+    LineResult,
 )
 from stockroom.core.errors import ItemAlreadyExists
 from stockroom.core.ledger import deletion
 from stockroom.core.ports import (
     ConditionNotMet,
     HoldsRemain,
-    OrderAlreadyApplied,
     OrderMarker,
     StockWrite,
     WritesConflicted,
@@ -92,7 +92,7 @@ class DynamoDBInventoryRepository:
     def client(self) -> Any:
         return self._table.sdk
 
-    def create_item(self, item: InventoryItem, audit: AuditContext) -> None:
+    def create_item(self, item: InventoryItem, audit: AuditContext, *, line_index: int = 0) -> InventoryItem:
         attrs = item_to_attributes(item)
         pointer = {
             "pk": {"S": item_id_pk(item.store_id, item.id)},
@@ -101,21 +101,30 @@ class DynamoDBInventoryRepository:
             "variantId": {"S": item.variant_id},
             "locationId": {"S": item.location_id},
         }
-        change = Change(AdjustmentKind.CREATE, audit.reason, audit.request_id, 0, item.quantity or 0)
+        change = Change(AdjustmentKind.CREATE, audit.reason, audit.request_id, line_index, item.quantity or 0)
         try:
             self._table.transact(
                 [
                     # Never overwrite: a duplicate (store, variant, location) or id is refused by condition.
                     put_new({**attrs, "change": change_attributes(change)}),
                     put_new(pointer),
-                    witness_put(item_key_attrs(item.key), audit, 0, int(time.time())),
-                ]
+                    witness_put(item_key_attrs(item.key), audit, line_index, int(time.time())),
+                ],
+                # A lost answer's retry is recognised by DynamoDB (within 10 minutes) or by the witness.
+                token=f"{audit.request_id}:create:{line_index}",
             )
         except Cancelled as cancelled:
+            if cancelled.failed(2):
+                # The witness of this very request and line exists: the item is ours, created by an
+                # earlier attempt whose answer was lost (a retry under the same Idempotency-Key).
+                stored = self._table.get(item_key_attrs(item.key))
+                if stored is not None:
+                    return item_from_attributes(stored)
             raise ItemAlreadyExists(
                 "An inventory item for this variant and location (or with this id) already exists.",
                 {"variantId": item.variant_id, "locationId": item.location_id},
             ) from cancelled
+        return item
 
     def get_item(self, store_id: str, item_id: str) -> InventoryItem | None:
         pointer = self._table.get({"pk": {"S": item_id_pk(store_id, item_id)}, "sk": {"S": ITEM_ID_SK}})
@@ -232,26 +241,13 @@ class DynamoDBInventoryRepository:
             starts.append(len(operations))
             operations += self._operations(write, restrict_inventory, audit, epoch_now)
         if marker is not None:
-            operations.append(
-                put_new(
-                    {
-                        "pk": {"S": order_pk(marker.store_id, marker.order_id)},
-                        "sk": {"S": ORDER_SK},
-                        "entity": {"S": "OrderMarker"},
-                        "requestId": {"S": audit.request_id},
-                        "createdDate": {"S": audit.created_date},
-                        # The table's TTL attribute: DynamoDB deletes the marker once no copy of the order
-                        # can still arrive (see ORDER_MARKER_TTL_SECONDS).
-                        "expiresAt": n(epoch_now + ORDER_MARKER_TTL_SECONDS),
-                    }
-                )
-            )
+            operations.append(marker_put(marker_attributes(marker, audit, epoch_now), table_name()))
         try:
             # One write retries its own conflicts; a pack hands them back, and its conflicted writes go alone.
             self._table.transact(operations, token=token, retry_conflicts=len(writes) == 1)
         except Cancelled as cancelled:
             if marker is not None and cancelled.failed(len(operations) - 1):
-                raise OrderAlreadyApplied() from cancelled
+                raise decided(cancelled.reasons[-1].get("Item")) from cancelled
             refused = {
                 w: _old_item(cancelled, start) for w, start in enumerate(starts) if cancelled.failed(start)
             }
@@ -270,6 +266,19 @@ class DynamoDBInventoryRepository:
                 if cancelled.conflicted(start) or cancelled.conflicted(start + 1)
             )
             raise WritesConflicted(conflicted or frozenset(range(len(writes)))) from cancelled
+
+    def record_order_rejection(
+        self, marker: OrderMarker, failures: tuple[LineResult, ...], audit: AuditContext
+    ) -> None:
+        put = marker_put(marker_attributes(marker, audit, int(time.time()), failures), table_name())["Put"]
+        try:
+            self._table.call("put_item", **put)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                raise
+            # Decided before (or this very put, retried after its answer was lost: the same failures).
+            found: dict[str, Any] | None = error.response.get("Item")  # type: ignore[assignment]
+            raise decided(found) from error
 
     def resolve_ids(self, store_id: str, item_ids: Iterable[str]) -> dict[str, ItemKey]:
         """Item ids to keys, through their pointers, in batched consistent reads; unknown ids left out."""

@@ -22,7 +22,7 @@ router = Router()
 
 
 def _answer(metric: str, results: list[LineResult]) -> BulkInventoryItemsResponse:
-    count_lines(metric, results)
+    count_lines(metric, results, router)
     return BulkInventoryItemsResponse.of(results)
 
 

@@ -7,9 +7,9 @@ from aws_lambda_powertools.event_handler.api_gateway import BaseRouter
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes.common import BaseProxyEvent
 
-from stockroom.core.domain import AuditContext, LineResult
+from stockroom.core.domain import AuditContext, LineErrorCode, LineResult
 from stockroom.http.auth import choose_store, stores_from_event
-from stockroom.http.idempotency import remember_by_idempotency_key
+from stockroom.http.idempotency import answer_is_provisional, remember_by_idempotency_key
 from stockroom.http.request import request_id
 from stockroom.wiring import inventory_service
 
@@ -32,7 +32,16 @@ def audit_context(router: BaseRouter, reason: str | None) -> AuditContext:
     return inventory_service().audit_context(request_id(router), reason)
 
 
-def count_lines(metric: str, results: list[LineResult]) -> None:
+# Lines that storage could not settle: a retry with the same Idempotency-Key must run again for them.
+UNSETTLED = frozenset(
+    {LineErrorCode.TEMPORARILY_UNAVAILABLE, LineErrorCode.OUTCOME_UNKNOWN, LineErrorCode.IDEMPOTENCY_CONFLICT}
+)
+
+
+def count_lines(metric: str, results: list[LineResult], router: BaseRouter) -> None:
+    """The answer's metrics; and an answer with unsettled lines is not remembered for its key."""
+    if any(r.error is not None and r.error.code in UNSETTLED for r in results):
+        answer_is_provisional(router)
     applied = sum(1 for r in results if r.success)
     metrics.add_metric(name=f"{metric}Applied", unit=MetricUnit.Count, value=applied)
     metrics.add_metric(name=f"{metric}Refused", unit=MetricUnit.Count, value=len(results) - applied)

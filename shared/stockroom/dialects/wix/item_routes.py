@@ -70,7 +70,7 @@ def bulk_delete_inventory_items(request: BulkDeleteInventoryItemsRequest) -> Bul
     results = inventory_service().delete_items(
         current_store(router.current_event), request.inventoryItemIds, audit_context(router, "DELETE")
     )
-    count_lines("DeleteItems", results)
+    count_lines("DeleteItems", results, router)
     return BulkInventoryItemsResponse.of(results)
 
 
@@ -96,5 +96,5 @@ def bulk_transfer_inventory_items(request: BulkTransferInventoryItemsRequest) ->
     results = service.transfer(
         lines, audit=audit_context(router, request.reason or "TRANSFER"), return_entity=request.returnEntity
     )
-    count_lines("TransferLines", results)
+    count_lines("TransferLines", results, router)
     return BulkInventoryItemsResponse.of(results)

@@ -58,7 +58,7 @@ def bulk_decrement_by_variant_and_location(
         audit=audit_context(router, request.reason),
         return_entity=request.returnEntity,
     )
-    count_lines("DecrementLines", results)
+    count_lines("DecrementLines", results, router)
     return BulkInventoryItemsResponse.of(results)
 
 
