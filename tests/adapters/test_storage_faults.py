@@ -50,7 +50,9 @@ class FaultyClient:
 
     def get_item(self, **kwargs: Any) -> dict[str, Any]:
         self.reads += 1
-        return {"Item": kwargs["Key"]} if self.witness_found else {}
+        # The witness itself (landed() checks its entity too: a tombstone is put where a pointer was).
+        witness = {**kwargs["Key"], "entity": {"S": "ChangeWitness"}}
+        return {"Item": witness} if self.witness_found else {}
 
 
 @pytest.fixture(autouse=True)
