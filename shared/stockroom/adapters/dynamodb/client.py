@@ -18,6 +18,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from stockroom.adapters.dynamodb import wire
 from stockroom.adapters.dynamodb.layout import AttributeMap, table_name
 from stockroom.core.errors import StorageUnavailable
 from stockroom.core.lanes import shared_executor
@@ -55,7 +56,7 @@ def dynamodb_client() -> Any:
     if _client is None:
         with _client_lock:
             if _client is None:
-                _client = boto3.client(
+                client = boto3.client(
                     "dynamodb",
                     config=Config(
                         connect_timeout=2,
@@ -68,6 +69,8 @@ def dynamodb_client() -> Any:
                         parameter_validation=False,
                     ),
                 )
+                wire.install(client)  # attribute values copied through, not walked shape by shape
+                _client = client
     return _client
 
 

@@ -8,7 +8,14 @@ from pydantic import Field, StrictInt, StrictStr, model_validator
 
 from stockroom.core.domain import Adjustment, AvailabilityStatus, InventoryItem, ItemQuery
 from stockroom.core.paging import Page
-from stockroom.dialects.wix.models import MAX_QUERY_LIMIT, InventoryItemOut, Status, WixRequest, WixResponse
+from stockroom.dialects.wix.models import (
+    MAX_QUERY_LIMIT,
+    Absent,
+    InventoryItemOut,
+    Status,
+    WixRequest,
+    WixResponse,
+)
 from stockroom.http.fields import Id, IsoTime
 
 # --- query -------------------------------------------------------------------------------------------------
@@ -103,7 +110,7 @@ class QueryInventoryItemsRequest(WixRequest):
 
 
 class Cursors(WixResponse):
-    next: str | None = None
+    next: Absent[str] = None
 
 
 class PagingMetadata(WixResponse):
@@ -137,11 +144,11 @@ class AdjustmentOut(WixResponse):
     inventoryItemId: str
     revision: str = Field(description="The item's revision after the change.")
     kind: str
-    delta: int | None = None
-    quantityBefore: int | None = Field(None, description="On hand before the change (tracked items).")
-    quantityAfter: int | None = Field(None, description="On hand after the change (tracked items).")
-    preorderCounterBefore: int | None = None
-    preorderCounterAfter: int | None = None
+    delta: Absent[int] = None
+    quantityBefore: Absent[int] = Field(None, description="On hand before the change (tracked items).")
+    quantityAfter: Absent[int] = Field(None, description="On hand after the change (tracked items).")
+    preorderCounterBefore: Absent[int] = None
+    preorderCounterAfter: Absent[int] = None
     reason: str
     requestId: str
     createdDate: str
