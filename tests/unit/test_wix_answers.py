@@ -103,3 +103,12 @@ def test_every_field_that_may_be_none_is_left_out_when_none(model: type[models.W
     for name, field in model.model_fields.items():
         if field.default is None:
             assert field.exclude_if is not None and field.exclude_if(None), f"{model.__name__}.{name}"
+
+
+def test_a_bulk_request_counts_its_lines_in_its_repr() -> None:
+    """Powertools puts the route's arguments in a debug message on every call, logged or not."""
+    lines = [{"variantId": f"v{i}", "decrementBy": 1} for i in range(300)]
+    request = models.BulkDecrementByVariantAndLocationRequest.model_validate({"decrementData": lines})
+    assert "decrementData='<300 lines>'" in repr(request) and len(repr(request)) < 200
+    one = models.BulkDecrementByVariantAndLocationRequest.model_validate({"decrementData": lines[:1]})
+    assert "variantId='v0'" in repr(one)
