@@ -1,14 +1,11 @@
 """The composition root: which adapter serves which port, built once on first use and kept by a warm
-Lambda between invocations. The only module above the core that names concrete adapters."""
+Lambda between invocations. With stockroom.key_wiring (the authorizer's), the only modules above the core
+that name concrete adapters."""
 
 from __future__ import annotations
 
-import functools
-
-from stockroom.adapters.dynamodb.api_keys import DynamoDBApiKeyStore
 from stockroom.adapters.dynamodb.client import MAX_POOL_CONNECTIONS
 from stockroom.adapters.dynamodb.inventory import DynamoDBInventoryRepository
-from stockroom.core.ports import ApiKeyStore
 from stockroom.core.service import InventoryService
 
 _service: InventoryService | None = None
@@ -27,8 +24,3 @@ def provide(service: InventoryService | None) -> None:
     goes back to DynamoDB."""
     global _service
     _service = service
-
-
-@functools.cache
-def api_key_store() -> ApiKeyStore:
-    return DynamoDBApiKeyStore()

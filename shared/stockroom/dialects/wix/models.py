@@ -103,8 +103,8 @@ class InventoryItemInput(WixRequest):
     trackQuantity: StrictBool | None = None
     quantity: StockQuantity | None = None
     inStock: StrictBool | None = None
-    preorderInfo: PreorderInfoInput = PreorderInfoInput()
-    product: ProductInput = ProductInput()
+    preorderInfo: PreorderInfoInput = Field(default_factory=PreorderInfoInput)
+    product: ProductInput = Field(default_factory=ProductInput)
     lowStockThreshold: StockQuantity | None = None
 
     @model_validator(mode="after")

@@ -101,12 +101,12 @@ class CursorPaging(WixRequest):
 
 
 class InventoryItemQuery(WixRequest):
-    filter: InventoryItemFilter = InventoryItemFilter()
-    cursorPaging: CursorPaging = CursorPaging()
+    filter: InventoryItemFilter = Field(default_factory=InventoryItemFilter)
+    cursorPaging: CursorPaging = Field(default_factory=CursorPaging)
 
 
 class QueryInventoryItemsRequest(WixRequest):
-    query: InventoryItemQuery = InventoryItemQuery()
+    query: InventoryItemQuery = Field(default_factory=InventoryItemQuery)
 
 
 class Cursors(WixResponse):
