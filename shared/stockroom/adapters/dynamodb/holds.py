@@ -296,7 +296,10 @@ class DynamoDBReservationRepository:
                     }
                 },
             ]
-        self._run(reservation, operations, f"{audit.request_id}:{status.value}:{reservation.id}")
+        # Exactly once is the reservation's condition (ACTIVE), not the token: the token names this attempt
+        # (its time too), so a keyed retry after a write that did not land is not refused as a mismatch.
+        token = f"{audit.request_id}:{status.value}:{reservation.id}:{audit.created_date}"
+        self._run(reservation, operations, token)
 
     def extend(self, reservation: Reservation, expires_at: str, now: str) -> None:
         retain = epoch_seconds(expires_at) + RESERVATION_RETENTION_SECONDS
