@@ -9,6 +9,7 @@ ratios measured side by side, because a shared machine is noisy; nothing here is
 
 from __future__ import annotations
 
+import compileall
 import http.client
 import json
 import multiprocessing
@@ -26,6 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import Any
 
 # Before the handlers load: no EMF metrics printed on stdout between the table's lines.
@@ -34,6 +36,7 @@ os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
 import reservation_bench  # benchmarks/, beside this script
 
 from stockroom import wiring
+from stockroom.adapters.dynamodb import wire
 from stockroom.adapters.dynamodb.client import reset_client
 from stockroom.adapters.dynamodb.inventory import DynamoDBInventoryRepository
 from stockroom.adapters.memory import InMemoryInventoryRepository
@@ -47,11 +50,13 @@ from stockroom_local.invoke import invoke
 from stockroom_local.seed import DEMO_DEFAULT_LOCATION_ID, DEMO_STORE_ID
 from stockroom_local.template import Template, load_template
 
+ROOT = Path(__file__).resolve().parents[1]
 DELAY = 0.050
 # Longer than the engine takes to serve one wave of 150 requests (~1.5 s), so the latency cannot hide in its
 # queue, and short of the client's 5 s read timeout.
 LONG_DELAY = 2.0
 LINES = 300
+CPU_CALLS = 5
 ORDER_LINES = 50
 WIX_FUNCTION = "WixInventoryFunction"
 DECREMENT_PATH = "/stores/v3/bulk/inventory-items/decrement-by-variant-and-location"
@@ -268,10 +273,13 @@ def bulk_decrement_figures(caller: Caller, engine: RemoteEngine, variant_ids: li
     with handlers_through(engine.proxy_url):
         call()  # warm: client, connection pool, the store's default location
         engine.requests()
-        cpu_before = time.process_time()  # this process: the handler and every thread it starts
         call()
-        cpu_per_line = (time.process_time() - cpu_before) / LINES * 1000
         requests = engine.requests()
+        cpu_per_line = cpu_ms_per_line(call)
+        with sdk_own_attribute_walk():
+            call()  # a new client: warm it
+            cpu_sdk_walk = cpu_ms_per_line(call)
+        call()
         packed, t1, t2 = rounds_between(engine, call, 1.0, 2.0)
         # The naive baseline: the same handler and service, one line a transaction, one after another.
         one_by_one = ThreadPoolExecutor(1)
@@ -308,12 +316,43 @@ def bulk_decrement_figures(caller: Caller, engine: RemoteEngine, variant_ids: li
             per_line <= 0.05,
         ),
         Row(
-            "3. server CPU per line, whole call through the SDK (before: ~2.1 ms)",
-            f"{cpu_per_line:.3f} ms",
+            "3. server CPU per line, whole call through the SDK (before: ~2.1 ms, 0.54 ms)",
+            f"{cpu_per_line:.3f} ms (median of {CPU_CALLS} calls)",
             "<= 0.4 ms",
             cpu_per_line <= 0.4,
         ),
+        Row(
+            "   the same with the SDK's own attribute-value walk",
+            f"{cpu_sdk_walk:.3f} ms ({cpu_per_line / cpu_sdk_walk:.2f}x of it with the fast path)",
+            "",
+            None,
+        ),
     ]
+
+
+def cpu_ms_per_line(call: Callable[[], float]) -> float:
+    """Process CPU (the handler and every thread it starts) of whole calls, the median, per line. The
+    median, since a shared machine's noise (caches, other processes) only ever adds."""
+    spent = []
+    for _ in range(CPU_CALLS):
+        start = time.process_time()
+        call()
+        spent.append(time.process_time() - start)
+    return statistics.median(spent) / LINES * 1000
+
+
+@contextmanager
+def sdk_own_attribute_walk() -> Iterator[None]:
+    """A client without the adapter's attribute-value fast path (stockroom.adapters.dynamodb.wire): the
+    figure before it, measured in this run."""
+    saved = wire.install
+    wire.install = lambda client: False
+    reset_client()
+    try:
+        yield
+    finally:
+        wire.install = saved
+        reset_client()
 
 
 @contextmanager
@@ -345,6 +384,11 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 """
+_STREAM_IMPORTS = _BATCH_IMPORTS.replace(
+    "import boto3, botocore.config, pydantic", "import boto3, botocore.config"
+) + ("from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord\n")
+# Functions on no stock path: their figures are reported, not held to the target.
+OFF_STOCK_PATH = {"ApiDocsFunction"}
 UNAVOIDABLE_IMPORTS = {
     "WixInventoryFunction": _API_IMPORTS,
     "ProspernaStockFunction": _API_IMPORTS,
@@ -352,8 +396,10 @@ UNAVOIDABLE_IMPORTS = {
     "ApiDocsFunction": _API_IMPORTS,
     "OrderPlacedFunction": _BATCH_IMPORTS
     + "from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord\n",
-    "AvailabilityFunction": _BATCH_IMPORTS
-    + "from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord\n",
+    # The stream functions use no pydantic (their records are Powertools' data classes).
+    "AvailabilityFunction": _STREAM_IMPORTS,
+    # It writes the ledger records to DynamoDB.
+    "LedgerFunction": _STREAM_IMPORTS,
     # It looks hashed keys up in DynamoDB.
     "AuthorizerFunction": """
 import boto3, botocore.config
@@ -365,19 +411,29 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 """,
 }
 
-# Both sides start alike (the template read, the environment set), then time only their part.
+# Both sides start alike (the template read, the environment set), then time only their part: the
+# process's CPU time, which is the work of the imports; the wall time adds whatever else the machine runs.
 _INIT_PRELUDE = """
 import sys, time
 from stockroom_local.template import load_template
 from stockroom_local.invoke import apply_environment, load_handler
 function = load_template().functions[sys.argv[1]]
 apply_environment(function)
-start = time.perf_counter()
+start = time.process_time()
 """
+PROJECT_CODE = [ROOT / "shared", ROOT / "local", ROOT / "functions"]
+
+
+def compile_project() -> None:
+    """Bytecode for the project's modules, as pip compiles the libraries' at install: both sides then load
+    compiled code. (Where PYTHONDONTWRITEBYTECODE is set, every run would otherwise compile the handler's
+    modules anew and only the handler side would pay for it.)"""
+    for folder in PROJECT_CODE:
+        compileall.compile_dir(folder, quiet=1)
 
 
 def init_seconds(code: str, function_id: str) -> float:
-    script = _INIT_PRELUDE + code + "\nprint(time.perf_counter() - start)\n"
+    script = _INIT_PRELUDE + code + "\nprint(time.process_time() - start)\n"
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_ENDPOINT_URL")}
     out = subprocess.run(
         [sys.executable, "-c", script, function_id], capture_output=True, text=True, check=True, env=env
@@ -385,7 +441,8 @@ def init_seconds(code: str, function_id: str) -> float:
     return float(out.stdout.strip().splitlines()[-1])
 
 
-def handler_init_figures(template: Template, runs: int = 7) -> list[Row]:
+def handler_init_figures(template: Template, runs: int = 11) -> list[Row]:
+    compile_project()
     rows = []
     for function_id in sorted(template.functions):
         bare_code = UNAVOIDABLE_IMPORTS.get(function_id)
@@ -397,13 +454,14 @@ def handler_init_figures(template: Template, runs: int = 7) -> list[Row]:
             handler.append(init_seconds("load_handler(function)", function_id))
             bare.append(init_seconds(bare_code, function_id))
         ratio = statistics.median(handler) / statistics.median(bare)
+        held = function_id not in OFF_STOCK_PATH
         rows.append(
             Row(
-                f"3. handler init, {function_id}",
+                f"3. handler init, {function_id}" + ("" if held else " (no stock path)"),
                 f"{ratio:.2f}x ({statistics.median(handler) * 1000:.0f} ms vs "
-                f"{statistics.median(bare) * 1000:.0f} ms of bare library imports)",
-                "<= 1.2x",
-                ratio <= 1.2,
+                f"{statistics.median(bare) * 1000:.0f} ms CPU of bare library imports)",
+                "<= 1.2x" if held else "report",
+                ratio <= 1.2 if held else None,
             )
         )
     return rows

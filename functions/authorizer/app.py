@@ -14,7 +14,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from stockroom.core.api_keys import stores_for_key
 from stockroom.http.auth import stores_context
-from stockroom.wiring import api_key_store
+from stockroom.key_wiring import api_key_store
 
 logger = Logger()
 

@@ -1,15 +1,14 @@
 """The composition root: which adapter serves which port, built once on first use and kept by a warm
-Lambda between invocations. The only module above the core that names concrete adapters."""
+Lambda between invocations. With stockroom.key_wiring (the authorizer's), the only modules above the core
+that name concrete adapters."""
 
 from __future__ import annotations
 
 import functools
 
-from stockroom.adapters.dynamodb.api_keys import DynamoDBApiKeyStore
 from stockroom.adapters.dynamodb.client import MAX_POOL_CONNECTIONS
 from stockroom.adapters.dynamodb.holds import DynamoDBReservationRepository
 from stockroom.adapters.dynamodb.inventory import DynamoDBInventoryRepository
-from stockroom.core.ports import ApiKeyStore
 from stockroom.core.reservations import ReservationService
 from stockroom.core.service import InventoryService
 
@@ -34,8 +33,3 @@ def provide(service: InventoryService | None) -> None:
 @functools.cache
 def reservation_service() -> ReservationService:
     return ReservationService(DynamoDBInventoryRepository(), DynamoDBReservationRepository())
-
-
-@functools.cache
-def api_key_store() -> ApiKeyStore:
-    return DynamoDBApiKeyStore()

@@ -13,7 +13,8 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[2] / "shared" / "stockroom"
 SDKS = ("boto3", "botocore", "moto", "aws_lambda_powertools", "pydantic")
 
-# What each layer may import from the package (besides itself). Above them: events, wiring, tracing.
+# What each layer may import from the package (besides itself). Above them: events, wiring, key_wiring,
+# tracing.
 ALLOWED = {
     "core": {"core"},
     "adapters": {"core", "adapters"},

@@ -173,26 +173,19 @@ class ReservationService:
     def _finish(
         self, store_id: str, reservation_id: str, status: ReservationStatus, audit: AuditContext
     ) -> Reservation:
-        now = audit.created_date
-        reservation = self.get(store_id, reservation_id)
-        for attempt in range(MAX_WRITE_ATTEMPTS):
-            current = reservation.status_at(now)
-            if current is status:
+        def settled(reservation: Reservation, current: ReservationStatus) -> Reservation | None:
+            # A repeat answers as the first call did; release is a no-op on an expired reservation.
+            if current is status or (
+                status is ReservationStatus.RELEASED and current is ReservationStatus.EXPIRED
+            ):
                 return replace(reservation, status=current)
-            if current is not ReservationStatus.ACTIVE:
-                # Release is a no-op on an expired reservation: its units are free already.
-                if status is ReservationStatus.RELEASED and current is ReservationStatus.EXPIRED:
-                    return replace(reservation, status=current)
-                raise conflict(reservation, current)
-            try:
-                self._reservations.finish(reservation, status, audit)
-                return replace(reservation, status=status, updated_date=now)
-            except ReservationChanged as changed:
-                reservation = changed.current or reservation
-            except WritesConflicted:
-                backoff(attempt)  # e.g. concurrent confirms: the next read shows who won
-                reservation = self.get(store_id, reservation_id)
-        raise StorageUnavailable("The reservation kept changing under this call; nothing was changed.")
+            return None
+
+        def write(reservation: Reservation) -> Reservation:
+            self._reservations.finish(reservation, status, audit)
+            return replace(reservation, status=status, updated_date=audit.created_date)
+
+        return self._while_active(store_id, reservation_id, audit.created_date, write, settled)
 
     def extend(
         self, store_id: str, reservation_id: str, ttl_seconds: int, audit: AuditContext
@@ -200,19 +193,38 @@ class ReservationService:
         """`expiresAt = now + ttlSeconds`, only while the reservation is ACTIVE."""
         _validate_ttl(ttl_seconds)
         now = audit.created_date
-        reservation = self.get(store_id, reservation_id)
         expires_at = iso_after(now, ttl_seconds)
+
+        def write(reservation: Reservation) -> Reservation:
+            self._reservations.extend(reservation, expires_at, now)
+            return replace(reservation, expires_at=expires_at, updated_date=now)
+
+        return self._while_active(store_id, reservation_id, now, write, lambda _, __: None)
+
+    def _while_active(
+        self,
+        store_id: str,
+        reservation_id: str,
+        now: str,
+        write: Callable[[Reservation], Reservation],
+        settled: Callable[[Reservation, ReservationStatus], Reservation | None],
+    ) -> Reservation:
+        """`write` while the reservation is ACTIVE (its storage condition says the same); otherwise the
+        answer `settled` gives for its status, or 409 for that status. A refused write reads it again."""
+        reservation = self.get(store_id, reservation_id)
         for attempt in range(MAX_WRITE_ATTEMPTS):
             current = reservation.status_at(now)
+            answer = settled(reservation, current)
+            if answer is not None:
+                return answer
             if current is not ReservationStatus.ACTIVE:
                 raise conflict(reservation, current)
             try:
-                self._reservations.extend(reservation, expires_at, now)
-                return replace(reservation, expires_at=expires_at, updated_date=now)
+                return write(reservation)
             except ReservationChanged as changed:
                 reservation = changed.current or reservation
             except WritesConflicted:
-                backoff(attempt)
+                backoff(attempt)  # e.g. concurrent confirms: the next read shows who won
                 reservation = self.get(store_id, reservation_id)
         raise StorageUnavailable("The reservation kept changing under this call; nothing was changed.")
 

@@ -19,6 +19,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, ConnectTimeoutError, EndpointConnectionError
 
+from stockroom.adapters.dynamodb import wire
 from stockroom.adapters.dynamodb.layout import AttributeMap, table_name
 from stockroom.core.deadline import MIN_REQUEST_SECONDS, can_start, capped, carried
 from stockroom.core.errors import IdempotencyConflict, OutcomeUnknown, StorageUnavailable
@@ -81,7 +82,7 @@ def dynamodb_client(timeout: float | None = None) -> Any:
         with _client_lock:
             client = _clients.get(timeout)
             if client is None:
-                client = _clients[timeout] = boto3.client(
+                client = boto3.client(
                     "dynamodb",
                     config=Config(
                         connect_timeout=min(CONNECT_TIMEOUT_SECONDS, timeout),
@@ -95,6 +96,8 @@ def dynamodb_client(timeout: float | None = None) -> Any:
                         parameter_validation=False,
                     ),
                 )
+                wire.install(client)  # attribute values copied through, not walked shape by shape
+                _clients[timeout] = client
     return client
 
 

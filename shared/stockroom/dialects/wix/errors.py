@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from stockroom.core.errors import StockroomError
 from stockroom.http import errors as http_errors
@@ -33,28 +33,34 @@ _VIOLATED_RULE = {
 }
 
 
-class FieldViolation(BaseModel):
+class _Documented(BaseModel):
+    # The error bodies are built as dicts; these models only describe them in the OpenAPI document, so their
+    # schemas are built when the document is, not at every cold start.
+    model_config = ConfigDict(defer_build=True)
+
+
+class FieldViolation(_Documented):
     field: str
     description: str
     violatedRule: str
 
 
-class ValidationErrorDetail(BaseModel):
+class ValidationErrorDetail(_Documented):
     fieldViolations: list[FieldViolation]
 
 
-class ApplicationErrorDetail(BaseModel):
+class ApplicationErrorDetail(_Documented):
     code: str
     description: str
     data: dict[str, Any] = {}
 
 
-class ErrorDetails(BaseModel):
+class ErrorDetails(_Documented):
     validationError: ValidationErrorDetail | None = None
     applicationError: ApplicationErrorDetail | None = None
 
 
-class WixErrorBody(BaseModel):
+class WixErrorBody(_Documented):
     """Every error answer; API Gateway's own 401/403 carry the message alone."""
 
     message: str

@@ -8,7 +8,14 @@ from pydantic import Field, StrictInt, StrictStr, model_validator
 
 from stockroom.core.domain import HOLD_KINDS, Adjustment, AvailabilityStatus, InventoryItem, ItemQuery
 from stockroom.core.paging import Page
-from stockroom.dialects.wix.models import MAX_QUERY_LIMIT, InventoryItemOut, Status, WixRequest, WixResponse
+from stockroom.dialects.wix.models import (
+    MAX_QUERY_LIMIT,
+    Absent,
+    InventoryItemOut,
+    Status,
+    WixRequest,
+    WixResponse,
+)
 from stockroom.http.fields import Id, IsoTime
 
 # --- query -------------------------------------------------------------------------------------------------
@@ -94,16 +101,16 @@ class CursorPaging(WixRequest):
 
 
 class InventoryItemQuery(WixRequest):
-    filter: InventoryItemFilter = InventoryItemFilter()
-    cursorPaging: CursorPaging = CursorPaging()
+    filter: InventoryItemFilter = Field(default_factory=InventoryItemFilter)
+    cursorPaging: CursorPaging = Field(default_factory=CursorPaging)
 
 
 class QueryInventoryItemsRequest(WixRequest):
-    query: InventoryItemQuery = InventoryItemQuery()
+    query: InventoryItemQuery = Field(default_factory=InventoryItemQuery)
 
 
 class Cursors(WixResponse):
-    next: str | None = None
+    next: Absent[str] = None
 
 
 class PagingMetadata(WixResponse):
@@ -137,15 +144,15 @@ class AdjustmentOut(WixResponse):
     inventoryItemId: str
     revision: str = Field(description="The item's revision after the change.")
     kind: str
-    delta: int | None = None
-    quantityBefore: int | None = Field(None, description="On hand before the change (tracked items).")
-    quantityAfter: int | None = Field(None, description="On hand after the change (tracked items).")
-    preorderCounterBefore: int | None = Field(None, description="On a PREORDER record.")
-    preorderCounterAfter: int | None = None
-    reservedQuantityBefore: int | None = Field(
+    delta: Absent[int] = None
+    quantityBefore: Absent[int] = Field(None, description="On hand before the change (tracked items).")
+    quantityAfter: Absent[int] = Field(None, description="On hand after the change (tracked items).")
+    preorderCounterBefore: Absent[int] = Field(None, description="On a PREORDER record.")
+    preorderCounterAfter: Absent[int] = None
+    reservedQuantityBefore: Absent[int] = Field(
         None, description="On a RESERVE, RELEASE, CONFIRM or EXPIRE record: units held before the change."
     )
-    reservedQuantityAfter: int | None = None
+    reservedQuantityAfter: Absent[int] = None
     reason: str
     requestId: str
     createdDate: str

@@ -1,0 +1,164 @@
+"""DynamoDB attribute values on the wire without the SDK's generic shape walk.
+
+The SDK serializes and parses every `AttributeValue` by walking its model: for each value it looks at all
+ten members of the shape, and dispatches per member by type. A 300-line request sends 600 operations and
+reads 300 items back, and that walk was the biggest share of the server's CPU a line (more than the rules,
+pydantic and HTTP together). On the JSON wire an attribute value is already what the SDK takes and gives
+(`{"S": "x"}`, `{"N": "3"}`, `{"M": {...}}`), except binary values, which are base64 there and bytes in
+Python. So these subclasses pass attribute values through as they are (copying only those with binary in
+them, to decode or encode `B` and `BS` the SDK's own way), and hand anything else (an unknown member, a
+null, a value of the wrong type) to the SDK's generic code, which then does exactly what it would have
+done. tests/adapters/test_wire.py holds them equal to the SDK's own.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botocore import parsers, serialize
+
+# The parts overridden here are the SDK's private methods (its type stubs leave them out).
+JSONSerializer: Any = serialize.JSONSerializer
+JSONParser: Any = parsers.JSONParser
+ResponseParserFactory: Any = parsers.ResponseParserFactory
+
+ATTRIBUTE_VALUE = "AttributeValue"
+# Members whose JSON form is their Python form.
+_AS_IS = frozenset({"S", "N", "SS", "NS", "BOOL", "NULL"})
+
+
+class _NotPlain(Exception):
+    """A value the fast path does not know: the SDK's generic code handles it."""
+
+
+def _plain(value: Any) -> bool:
+    """Whether an attribute value is the same in JSON and in Python (no binary, no null, known members):
+    then it goes through as it is, the very object, with nothing copied."""
+    if type(value) is not dict:
+        return False
+    for member, inner in value.items():
+        if member in _AS_IS:
+            if inner is None:
+                return False
+        elif member == "M":
+            if type(inner) is not dict or not _plain_map(inner):
+                return False
+        elif member == "L":
+            if type(inner) is not list or not all(map(_plain, inner)):
+                return False
+        else:
+            return False
+    return True
+
+
+def _plain_map(values: dict[str, Any]) -> bool:
+    for value in values.values():
+        if type(value) is dict and len(value) == 1:  # most values: one scalar member, checked in line
+            for member, inner in value.items():
+                if member in _AS_IS and inner is not None:
+                    break
+            else:
+                if not _plain(value):
+                    return False
+        elif not _plain(value):
+            return False
+    return True
+
+
+def _copy(value: Any, blob: Any) -> dict[str, Any]:
+    """One attribute value with binary in it: members copied, `B`/`BS` converted by `blob`, `M`/`L`
+    recursively."""
+    if type(value) is not dict:
+        raise _NotPlain
+    out: dict[str, Any] = {}
+    for member, inner in value.items():
+        if member in _AS_IS and inner is not None:
+            out[member] = inner
+        elif member == "M" and type(inner) is dict:
+            out[member] = _through_map(inner, blob)
+        elif member == "L" and type(inner) is list:
+            out[member] = [_through(item, blob) for item in inner]
+        elif member == "B":
+            out[member] = blob(inner)
+        elif member == "BS" and type(inner) is list:
+            out[member] = [blob(item) for item in inner]
+        else:
+            raise _NotPlain
+    return out
+
+
+def _through(value: Any, blob: Any) -> Any:
+    return value if _plain(value) else _copy(value, blob)
+
+
+def _through_map(values: dict[str, Any], blob: Any) -> dict[str, Any]:
+    if _plain_map(values):
+        return values
+    return {name: _through(value, blob) for name, value in values.items()}
+
+
+class AttributeValueSerializer(JSONSerializer):
+    """The SDK's JSON serializer, with attribute values (and maps of them) passed through. The request's
+    body is dumped to JSON at once, so sharing the caller's objects is safe: nothing writes to them."""
+
+    def _serialize_type_structure(self, serialized: Any, value: Any, shape: Any, key: Any) -> None:
+        if shape.name == ATTRIBUTE_VALUE and key is not None:
+            try:
+                serialized[key] = _through(value, self._get_base64)
+                return
+            except _NotPlain:
+                pass
+        super()._serialize_type_structure(serialized, value, shape, key)
+
+    def _serialize_type_map(self, serialized: Any, value: Any, shape: Any, key: Any) -> None:
+        if shape.value.name == ATTRIBUTE_VALUE and type(value) is dict:
+            try:
+                serialized[key] = _through_map(value, self._get_base64)
+                return
+            except _NotPlain:
+                pass
+        super()._serialize_type_map(serialized, value, shape, key)
+
+
+class AttributeValueParser(JSONParser):
+    """The SDK's JSON parser, with attribute values (and maps of them) passed through: the objects the
+    body's JSON decoded to, which nothing else holds."""
+
+    def _handle_structure(self, shape: Any, value: Any) -> Any:
+        if shape.name == ATTRIBUTE_VALUE:
+            try:
+                return _through(value, self._blob_parser)
+            except _NotPlain:
+                pass
+        return super()._handle_structure(shape, value)
+
+    def _handle_map(self, shape: Any, value: Any) -> Any:
+        if shape.value.name == ATTRIBUTE_VALUE and type(value) is dict:
+            try:
+                return _through_map(value, self._blob_parser)
+            except _NotPlain:
+                pass
+        return super()._handle_map(shape, value)
+
+
+class _ParserFactory(ResponseParserFactory):
+    def create_parser(self, protocol_name: str) -> Any:
+        if parsers.PROTOCOL_PARSERS.get(protocol_name) is JSONParser:
+            return AttributeValueParser(**self._defaults)
+        return super().create_parser(protocol_name)
+
+
+def install(client: Any) -> bool:
+    """Give a DynamoDB client the fast paths (its serializer and its endpoint's parser factory). The SDK
+    exposes no public hook for either, so this checks that the parts are the ones it replaces, and leaves
+    the client as it is otherwise (slower, never different). Returns whether it installed them."""
+    serializer: Any = getattr(client, "_serializer", None)
+    endpoint: Any = getattr(client, "_endpoint", None)
+    factory: Any = getattr(endpoint, "_response_parser_factory", None)
+    if type(serializer) is not JSONSerializer or type(factory) is not ResponseParserFactory:
+        return False
+    client._serializer = AttributeValueSerializer(timestamp_precision=serializer._timestamp_precision)
+    fast = _ParserFactory()
+    fast._defaults = dict(factory._defaults)
+    endpoint._response_parser_factory = fast
+    return True
