@@ -297,3 +297,17 @@ def test_the_three_counts_hold_under_any_sequence(calls: list[tuple[object, ...]
         assert reserved == sum(line.quantity for r in live for line in r.lines)
         assert available >= 0
         assert quantity == 6 + restocked - sold - confirmed
+
+
+def test_a_retried_create_finds_the_reservation_its_lost_answer_made(world: World) -> None:
+    """A keyed retry carries the same request id: the reservation it made is the answer, even though its
+    own holds now leave too little for the same lines to be held again."""
+    shirt = world.item("shirt", 2)
+    key = world.key("shirt")
+    audit = world.audit("RESERVATION")
+    first = world.reservations.create(STORE, [HoldRequest(0, key, 2)], audit=audit)
+    again = world.reservations.create(STORE, [HoldRequest(0, key, 2)], audit=audit)
+    assert again == first
+    assert world.counts(shirt) == (2, 2, 0)  # held once
+    with pytest.raises(ReservationRefused):  # another request is refused as before
+        world.reserve(("shirt", 1))

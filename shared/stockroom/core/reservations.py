@@ -93,13 +93,14 @@ class ReservationService:
             for key, units in merged.items()
             if key not in items or not self._holds(items[key], units, audit)
         }
+        # Named by the request: a retry under the same Idempotency-Key (the same request id) names the
+        # same reservation, so a create whose answer was lost is found, never made twice.
+        reservation_id = self._new_id(store_id, audit.request_id)
         if failing:
-            raise _refused(failing, merged, indexes)
+            return self._made_before(store_id, reservation_id, _refused(failing, merged, indexes))
         now = audit.created_date
         reservation = Reservation(
-            # Named by the request: a retry under the same Idempotency-Key (the same request id) names the
-            # same reservation, so a create whose answer was lost is found, never made twice.
-            id=self._new_id(store_id, audit.request_id),
+            id=reservation_id,
             store_id=store_id,
             status=ReservationStatus.ACTIVE,
             lines=tuple(_line(items[key], units) for key, units in merged.items()),
@@ -115,8 +116,19 @@ class ReservationService:
                 backoff(attempt)
                 continue
             except WritesRefused as refused:
-                reservation = self._rejudge(reservation, refused, merged, indexes, audit)
+                try:
+                    reservation = self._rejudge(reservation, refused, merged, indexes, audit)
+                except ReservationRefused as refusal:
+                    return self._made_before(store_id, reservation.id, refusal)
         raise StorageUnavailable(KEPT_CHANGING)
+
+    def _made_before(self, store_id: str, reservation_id: str, refusal: ReservationRefused) -> Reservation:
+        """The refusal, unless this very reservation was made by an earlier attempt whose answer was lost
+        (its own holds may be what is now in the way): then that reservation is the answer."""
+        made = self._reservations.get_reservation(store_id, reservation_id)
+        if made is None:
+            raise refusal
+        return made
 
     def _rejudge(
         self,
