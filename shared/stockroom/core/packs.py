@@ -68,6 +68,17 @@ def judge(write: StockWrite, found: InventoryItem | None, restrict_inventory: bo
     return decision.error if isinstance(decision, Reject) else replace(write, path=decision.path)
 
 
+def freed_for(repository: InventoryRepository, item: InventoryItem, units: int, audit: AuditContext) -> bool:
+    """Whether holds stood between `units` and the item's stock and expired ones among them have just
+    been reclaimed (so the write that needs the units is worth trying again)."""
+    return (
+        item.track_quantity
+        and item.reserved > 0
+        and item.available < units
+        and repository.reclaim_expired(item.key, audit) > 0
+    )
+
+
 def judge_or_reclaim(
     repository: InventoryRepository,
     write: StockWrite,
@@ -82,10 +93,7 @@ def judge_or_reclaim(
     if (
         isinstance(line, DecrementLine)
         and found is not None
-        and found.track_quantity
-        and found.reserved > 0
-        and found.available < line.quantity
-        and repository.reclaim_expired(line.key, audit) > 0
+        and freed_for(repository, found, line.quantity, audit)
     ):
         return replace(write, path=WritePath.STOCK)
     return judge(write, found, restrict_inventory)

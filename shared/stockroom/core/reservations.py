@@ -30,6 +30,7 @@ from stockroom.core.holds import (
     ReservationStatus,
     iso_after,
 )
+from stockroom.core.packs import freed_for
 from stockroom.core.ports import (
     InventoryRepository,
     ReservationChanged,
@@ -158,9 +159,11 @@ class ReservationService:
     def _holds(self, item: InventoryItem, units: int, audit: AuditContext) -> bool:
         """Whether the item may hold `units` more: it does not track (holds nothing), or enough is
         available, counting holds that have expired, which are reclaimed for it here."""
-        if not item.track_quantity or item.available >= units:
-            return True
-        return item.reserved > 0 and self._inventory.reclaim_expired(item.key, audit) > 0
+        return (
+            not item.track_quantity
+            or item.available >= units
+            or freed_for(self._inventory, item, units, audit)
+        )
 
     # --- read ---------------------------------------------------------------------------------------------
 
@@ -285,7 +288,7 @@ def _refused(
     indexes: dict[ItemKey, list[int]],
 ) -> ReservationRefused:
     """Every failing line (each request line of a failing item), with what its item asked and had."""
-    failures: list[dict[str, object]] = []
+    failures: list[tuple[int, dict[str, object]]] = []
     for key, item in failing.items():
         for index in indexes[key]:
             failure: dict[str, object] = {
@@ -302,9 +305,9 @@ def _refused(
                     "requested": merged[key],
                     "available": max(item.available, 0),
                 }
-            failures.append(failure)
-    failures.sort(key=lambda f: int(str(f["index"])))
+            failures.append((index, failure))
+    failures.sort(key=lambda indexed: indexed[0])
     return ReservationRefused(
         f"{len(failures)} of the reservation's lines cannot be held, so nothing was held.",
-        {"failures": failures},
+        {"failures": [failure for _, failure in failures]},
     )

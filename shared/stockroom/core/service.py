@@ -74,6 +74,10 @@ class InventoryService(ItemRemoval, Transfers):
         self._clock = clock
         self._default_locations: dict[str, tuple[str, float]] = {}
 
+    def now(self) -> str:
+        """The service's clock (injectable: the unit tier moves it)."""
+        return self._clock()
+
     def audit_context(self, request_id: str, reason: str | None) -> AuditContext:
         return AuditContext(request_id=request_id, reason=reason or "UNSPECIFIED", created_date=self._clock())
 
@@ -157,7 +161,7 @@ class InventoryService(ItemRemoval, Transfers):
         held = [item.key for item in items if item.reserved > 0]
         if not held:
             return items
-        expired = self._repository.expired_reserved(held, self._clock())
+        expired = self._repository.expired_reserved(held, self.now())
         return [replace(i, reserved=i.reserved - expired.get(i.key, 0)) for i in items]
 
     def get_items(self, keys: Iterable[ItemKey]) -> dict[ItemKey, InventoryItem]:

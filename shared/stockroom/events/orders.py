@@ -28,14 +28,14 @@ from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError, m
 from stockroom.adapters.eventbridge import publish
 from stockroom.core.deadline import within
 from stockroom.core.domain import DecrementLine, InventoryItem, ItemKey, LineResult
-from stockroom.core.errors import InvalidRequest
+from stockroom.core.errors import InvalidRequest, ReservationConflict, ReservationNotFound
+from stockroom.core.holds import Reservation
 from stockroom.core.ports import OrderMarker
 from stockroom.core.stock import max_order_items
-from stockroom.events.order_reservations import confirm_reservation
 from stockroom.http.fields import Id, Units
 from stockroom.http.json_body import strict_json_deserializer
 from stockroom.http.request import remaining_seconds
-from stockroom.wiring import inventory_service
+from stockroom.wiring import inventory_service, reservation_service
 
 logger = Logger(child=True)
 
@@ -248,3 +248,36 @@ def rejected_detail(
         "replay": replay,
         "failures": [failure(r) for r in failures],
     }
+
+
+# --- an order that names a reservation (SPEC §7) ------------------------------------------------------------
+# Confirm is exactly once by itself: conditional on the reservation being ACTIVE, and a confirmed one answers
+# CONFIRMED again without changing anything. So a redelivered order takes no stock twice, and is published
+# again (consumers de-duplicate on the order id, as for any EventBridge event).
+
+
+def confirm_reservation(store_id: str, order_id: str, reservation_id: str, request_id: str) -> str:
+    audit = inventory_service().audit_context(request_id, f"ORDER {order_id}")
+    head = {"storeId": store_id, "orderId": order_id, "reservationId": reservation_id}
+    try:
+        reservation = reservation_service().confirm(store_id, reservation_id, audit)
+    except (ReservationConflict, ReservationNotFound) as refused:
+        # An answer, not a retry: an expired or released reservation stays so.
+        detail = {**head, "code": refused.code, "message": refused.description}
+        publish([(INVENTORY_DECREMENT_REJECTED, detail)])
+        return "rejected"
+    publish([(INVENTORY_DECREMENTED, {**head, "lines": _reservation_lines(reservation)})])
+    return "applied"
+
+
+def _reservation_lines(reservation: Reservation) -> list[dict[str, Any]]:
+    return [
+        {
+            "index": index,
+            "variantId": line.variant_id,
+            "locationId": line.location_id,
+            "inventoryItemId": line.item_id,
+            "quantity": line.quantity,
+        }
+        for index, line in enumerate(reservation.lines)
+    ]

@@ -52,7 +52,7 @@ def create_reservation(request: CreateReservationRequest) -> ReservationResponse
 def get_reservation(reservationId: Annotated[Id, Path()]) -> ReservationResponse:
     store_id = current_store(router.current_event)
     reservation = reservation_service().get(store_id, reservationId)
-    return ReservationResponse.of(reservation, inventory_service().audit_context("", None).created_date)
+    return ReservationResponse.of(reservation, inventory_service().now())
 
 
 @router.post(
