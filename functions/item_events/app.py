@@ -3,6 +3,7 @@ deleted, stock status changed, updated with reason)."""
 
 from __future__ import annotations
 
+import gc
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -19,3 +20,6 @@ logger = Logger()
 @capture_lambda_handler  # X-Ray, imported only where it traces
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     return process_stream_batch(event, context)
+
+
+gc.freeze()  # what the cold start built is never scanned again by a warm call's collections

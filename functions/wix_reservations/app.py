@@ -6,24 +6,22 @@ function may write reservation records.
 
 from __future__ import annotations
 
+import gc
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from stockroom.dialects.wix import reservation_routes
 from stockroom.dialects.wix.errors import register_error_handlers
-from stockroom.http.json_body import strict_json_deserializer
+from stockroom.http.resolver import rest_resolver
 from stockroom.tracing import capture_lambda_handler
 
 logger = Logger()
 metrics = Metrics()
 
-app = APIGatewayRestResolver(
-    enable_validation=True, json_body_deserializer=strict_json_deserializer(dict, "object")
-)
+app = rest_resolver(dict, "object")
 app.include_router(reservation_routes.router)
 register_error_handlers(app, fields={"lines": "reservation.lines"})
 
@@ -33,3 +31,6 @@ register_error_handlers(app, fields={"lines": "reservation.lines"})
 @capture_lambda_handler  # X-Ray, imported only where it traces
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)
+
+
+gc.freeze()  # what the cold start built is never scanned again by a warm call's collections

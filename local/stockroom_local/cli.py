@@ -64,7 +64,7 @@ def serve(args: argparse.Namespace) -> int:
         _prepare(seed=not args.no_seed)
         server = make_server(template, args.host, args.port)
         # The table's stream, to the functions that subscribe to it (ledger, availability, item events).
-        pump = StreamPump(subscriptions(template), server.gateway.invoker).start()
+        pump = StreamPump([] if args.no_streams else subscriptions(template), server.gateway.invoker).start()
         # DynamoDB deletes expired records by TTL; moto does not (reservation timers need it).
         reaper = TtlReaper(ttl_attributes(template.tables)).start() if engine.embedded else None
         kind = "embedded moto" if engine.embedded else "external"
@@ -144,6 +144,11 @@ def main(argv: list[str] | None = None) -> int:
     serve_parser.add_argument("--port", type=int, default=3000)
     serve_parser.add_argument("--no-seed", action="store_true", help="do not load the demo data")
     serve_parser.add_argument("--data-dir", help=DATA_DIR_HELP)
+    serve_parser.add_argument(
+        "--no-streams",
+        action="store_true",
+        help="deliver no stream records (the ledger, availability and item events stay idle; benchmarks)",
+    )
     serve_parser.add_argument(
         "--snapshot-every", type=int, metavar="N", help="with --data-dir: logged changes between snapshots"
     )

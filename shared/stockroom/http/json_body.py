@@ -7,6 +7,9 @@ import math
 from collections.abc import Callable
 from typing import Any
 
+import orjson
+from aws_lambda_powertools.shared.json_encoder import Encoder
+
 from stockroom.http.exceptions import PayloadTooLarge
 
 # Far above any valid request (300 lines of Wix, 50 of Prosperna, 1000 items to create), far below API
@@ -66,3 +69,13 @@ def strict_json_deserializer(expected: type, expected_name: str) -> Callable[[st
 def is_json_content_type(content_type: str | None) -> bool:
     """No content type (API Gateway's default for JSON clients), or application/json with any parameters."""
     return not content_type or content_type.split(";")[0].strip().lower() == "application/json"
+
+
+def json_text(body: Any) -> str:
+    """The resolvers' `serializer` for answers: orjson (a 300-line answer with its items is ~200 KB, which
+    the standard library's encoder took 9 µs a line to write), else Powertools' own for what orjson does not
+    encode (Decimal, say)."""
+    try:
+        return orjson.dumps(body).decode()
+    except TypeError:
+        return json.dumps(body, separators=(",", ":"), cls=Encoder)
