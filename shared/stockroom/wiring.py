@@ -5,12 +5,14 @@ that name concrete adapters."""
 from __future__ import annotations
 
 import functools
+from typing import TYPE_CHECKING
 
 from stockroom.adapters.dynamodb.client import MAX_POOL_CONNECTIONS
-from stockroom.adapters.dynamodb.holds import DynamoDBReservationRepository
 from stockroom.adapters.dynamodb.inventory import DynamoDBInventoryRepository
-from stockroom.core.reservations import ReservationService
 from stockroom.core.service import InventoryService
+
+if TYPE_CHECKING:
+    from stockroom.core.reservations import ReservationService
 
 _service: InventoryService | None = None
 
@@ -32,4 +34,9 @@ def provide(service: InventoryService | None) -> None:
 
 @functools.cache
 def reservation_service() -> ReservationService:
+    # Imported here: the functions that hold no stock (Wix inventory, Prosperna, orders without a
+    # reservation) never load reservations' modules at their cold start.
+    from stockroom.adapters.dynamodb.holds import DynamoDBReservationRepository
+    from stockroom.core.reservations import ReservationService
+
     return ReservationService(DynamoDBInventoryRepository(), DynamoDBReservationRepository())

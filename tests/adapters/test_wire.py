@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 import boto3
+import jmespath
 import pytest
 from botocore.parsers import JSONParser
 from botocore.serialize import JSONSerializer
@@ -156,5 +157,44 @@ def test_the_adapter_client_has_the_fast_paths(monkeypatch: pytest.MonkeyPatch) 
         assert type(client._endpoint._response_parser_factory.create_parser("json")) is (
             wire.AttributeValueParser
         )
+        assert type(client._ruleset_resolver) is wire.TableNames
     finally:
         reset_client()
+
+
+# Operations as callers may write them: any of the four kinds (or another), with a table name or not; and odd
+# arguments (not a list, not an operation, an operation that is not an object).
+kinds = st.sampled_from(["ConditionCheck", "Put", "Delete", "Update", "Other"])
+table_names = st.one_of(st.none(), st.sampled_from(["t", "u", "arn:aws:dynamodb:us-east-1:1:table/v"]))
+write_operations = st.dictionaries(
+    kinds, st.builds(lambda t: {} if t is None else {"TableName": t}, table_names), max_size=4
+)
+odd_items = st.one_of(
+    st.just("odd"),
+    st.lists(
+        st.one_of(st.none(), st.just("odd"), st.dictionaries(kinds, st.just("odd"), min_size=1)), min_size=1
+    ),
+)
+transact_items = st.one_of(st.lists(write_operations, max_size=6), odd_items)
+
+
+def same_table_names(operation: str, args: dict[str, Any]) -> None:
+    model = MODEL.operation_model(operation)
+    (name, parameter), *_ = model.operation_context_parameters.items()
+    resolver = object.__new__(wire.TableNames)  # the method reads nothing of the resolver's state
+    same(
+        lambda resolve: resolve(name, model, args),
+        resolver._resolve_param_as_operation_context_param,
+        lambda _name, _model, args: jmespath.search(parameter["path"], args),
+    )
+
+
+@given(items=transact_items, requests=st.one_of(st.dictionaries(st.text(max_size=3), st.just({})), st.none()))
+def test_endpoint_context_parameters_are_the_sdks(items: Any, requests: Any) -> None:
+    """The table names the endpoint resolver gets are what the SDK's JMESPath gives (or the same error), for
+    every operation that declares them: odd arguments go to JMESPath itself."""
+    gets = [{"Get": item} for item in items] if isinstance(items, list) else items
+    same_table_names("TransactWriteItems", {"TransactItems": items})
+    same_table_names("TransactGetItems", {"TransactItems": gets})
+    same_table_names("BatchGetItem", {"RequestItems": requests})
+    same_table_names("BatchWriteItem", {})

@@ -3,9 +3,12 @@ them (a TypeAdapter of the route's return type, JSON mode)."""
 
 from __future__ import annotations
 
+import json
+from decimal import Decimal
 from typing import Any
 
 import pytest
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from pydantic import BaseModel, TypeAdapter
 
 from stockroom.core.domain import (
@@ -19,6 +22,7 @@ from stockroom.core.domain import (
 )
 from stockroom.core.paging import Page
 from stockroom.dialects.wix import models, query_models
+from stockroom.http.json_body import json_text
 
 UNTRACKED = InventoryItem(
     id="i-1",
@@ -112,3 +116,16 @@ def test_a_bulk_request_counts_its_lines_in_its_repr() -> None:
     assert "decrementData='<300 lines>'" in repr(request) and len(repr(request)) < 200
     one = models.BulkDecrementByVariantAndLocationRequest.model_validate({"decrementData": lines[:1]})
     assert "variantId='v0'" in repr(one)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"results": [{"itemMetadata": {"originalIndex": 0, "success": True}}], "note": "naïve ✓"},
+        {"price": Decimal("1.50"), "big": 2**70},  # what orjson does not encode: Powertools' own encoder
+    ],
+)
+def test_answers_are_written_as_the_json_powertools_would_write(body: dict[str, Any]) -> None:
+    """The resolvers' serializer (orjson) writes the same JSON values as Powertools' default would."""
+    default = APIGatewayRestResolver()._serializer
+    assert json.loads(json_text(body)) == json.loads(default(body))

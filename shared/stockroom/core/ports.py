@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from stockroom.core.domain import (
     Adjustment,
@@ -18,8 +18,10 @@ from stockroom.core.domain import (
     ItemQuery,
     LineResult,
 )
-from stockroom.core.holds import Reservation, ReservationStatus
 from stockroom.core.rules import WritePath
+
+if TYPE_CHECKING:  # named in signatures only: functions that hold no stock never load them
+    from stockroom.core.holds import Reservation, ReservationStatus
 
 
 class ConditionNotMet(Exception):

@@ -1,4 +1,5 @@
-"""Reservations in DynamoDB (SPEC §7): the `ReservationRepository` port, and reclaiming expired holds.
+"""Reservations in DynamoDB (SPEC §7): the `ReservationRepository` port (reclaiming expired holds is
+`expired_holds`).
 
 Each call is one transaction whose conditions are the rule it relies on:
 - create: per tracked line, the item's `available >= n` (then reserved += n, available -= n) and a new hold;
@@ -6,29 +7,26 @@ Each call is one transaction whose conditions are the rule it relies on:
 - confirm / release: the reservation ACTIVE and `holdUntil > now`; each hold still there; each item
   changed once (confirm: quantity -= n, reserved -= n; release: reserved -= n, available += n).
 - extend: the same reservation condition; the reservation, its timer and every hold get the new expiry.
-- reclaim: each expired hold still there and still expired; the item's reserved -= their sum.
 Every item change stamps `change` on the item, so the stream's ledger writes RESERVE, CONFIRM, RELEASE
 and EXPIRE records like any other.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from stockroom.adapters.dynamodb.client import Cancelled, TableClient
-from stockroom.adapters.dynamodb.codec import change_attributes, item_from_attributes, n
+from stockroom.adapters.dynamodb.codec import item_from_attributes, n
+from stockroom.adapters.dynamodb.expired_holds import item_change
 from stockroom.adapters.dynamodb.layout import (
-    HOLD_PREFIX,
     RESERVATION_RETENTION_SECONDS,
     RESERVATION_SK,
     TIMER_SK,
     AttributeMap,
     hold_key,
     item_key_attrs,
-    item_pk,
     table_name,
 )
 from stockroom.adapters.dynamodb.reservation_codec import (
@@ -37,36 +35,9 @@ from stockroom.adapters.dynamodb.reservation_codec import (
     reservation_key,
     timer_put,
 )
-from stockroom.core.domain import AdjustmentKind, AuditContext, Change, ItemKey
+from stockroom.core.domain import AdjustmentKind, AuditContext, Change
 from stockroom.core.holds import Reservation, ReservationStatus, epoch_seconds
 from stockroom.core.ports import ReservationChanged, WritesConflicted, WritesRefused
-
-# A reclaim is one transaction: the item's update and up to this many holds.
-_RECLAIM_HOLDS = 99
-
-
-def _item_change(
-    key: ItemKey, change: Change, now: str, condition: str, sets: str, values: AttributeMap
-) -> dict[str, Any]:
-    """One item's conditional update that also stamps the change (for the ledger) and bumps its revision."""
-    return {
-        "Update": {
-            "TableName": table_name(),
-            "Key": item_key_attrs(key),
-            "ConditionExpression": condition,
-            "UpdateExpression": "SET #change = :change, revision = revision + :one, updatedDate = :now, "
-            + sets,
-            "ExpressionAttributeNames": {"#change": "change"},
-            "ExpressionAttributeValues": {
-                ":change": change_attributes(change),
-                ":one": n(1),
-                ":now": {"S": now},
-                **values,
-            },
-            # On failure DynamoDB hands back the item it judged: the service explains a refusal from it.
-            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-        }
-    }
 
 
 def _timer_delete(reservation: Reservation) -> dict[str, Any]:
@@ -93,64 +64,6 @@ def _still_active(reservation: Reservation, now: str, sets: str, values: Attribu
             },
             "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
         }
-    }
-
-
-def _holds_of(table: TableClient, key: ItemKey) -> list[AttributeMap]:
-    kwargs: dict[str, Any] = {
-        "TableName": table_name(),
-        "KeyConditionExpression": "pk = :pk AND begins_with(sk, :hold)",
-        "ExpressionAttributeValues": {":pk": {"S": item_pk(key)}, ":hold": {"S": HOLD_PREFIX}},
-        "ConsistentRead": True,
-    }
-    found: list[AttributeMap] = []
-    while True:
-        answer = table.call("query", **kwargs)
-        found += answer.get("Items", [])
-        if "LastEvaluatedKey" not in answer:
-            return found
-        kwargs["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
-
-
-def reclaim_expired(table: TableClient, key: ItemKey, audit: AuditContext) -> int:
-    now = audit.created_date
-    expired = [h for h in _holds_of(table, key) if h["holdUntil"]["S"] <= now][:_RECLAIM_HOLDS]
-    if not expired:
-        return 0
-    freed = sum(int(h["quantity"]["N"]) for h in expired)
-    change = Change(AdjustmentKind.EXPIRE, "RESERVATION_EXPIRED", audit.request_id, 0, -freed)
-    operations = [
-        _item_change(
-            key,
-            change,
-            now,
-            "attribute_exists(pk) AND reserved >= :freed",
-            "reserved = reserved - :freed, available = available + :freed",
-            {":freed": n(freed)},
-        ),
-        *(
-            {
-                "Delete": {
-                    "TableName": table_name(),
-                    "Key": {"pk": h["pk"], "sk": h["sk"]},
-                    "ConditionExpression": "attribute_exists(sk) AND holdUntil <= :now",
-                    "ExpressionAttributeValues": {":now": {"S": now}},
-                }
-            }
-            for h in expired
-        ),
-    ]
-    try:
-        table.transact(operations)
-    except Cancelled:
-        return 0  # another call reclaimed (or extended) them first
-    return freed
-
-
-def expired_reserved(table: TableClient, keys: Iterable[ItemKey], now: str) -> dict[ItemKey, int]:
-    return {
-        key: sum(int(h["quantity"]["N"]) for h in _holds_of(table, key) if h["holdUntil"]["S"] <= now)
-        for key in keys
     }
 
 
@@ -183,7 +96,7 @@ class DynamoDBReservationRepository:
                 )
                 continue
             change = Change(AdjustmentKind.RESERVE, audit.reason, audit.request_id, position, line.quantity)
-            update = _item_change(
+            update = item_change(
                 key,
                 change,
                 now,
@@ -280,7 +193,7 @@ class DynamoDBReservationRepository:
                 else "reserved = reserved - :n, available = available + :n"
             )
             operations += [
-                _item_change(
+                item_change(
                     key,
                     change,
                     now,

@@ -13,7 +13,7 @@ from typing import Any, TypeGuard
 
 from botocore.exceptions import ClientError
 
-from stockroom.adapters.dynamodb import holds
+from stockroom.adapters.dynamodb import expired_holds
 from stockroom.adapters.dynamodb.client import Cancelled, TableClient
 from stockroom.adapters.dynamodb.codec import (
     adjustment_from_attributes,
@@ -378,10 +378,10 @@ class DynamoDBInventoryRepository:
         return [(a["feedSk"]["S"], adjustment_from_attributes(a)) for a in answer.get("Items", [])]
 
     def reclaim_expired(self, key: ItemKey, audit: AuditContext) -> int:
-        return holds.reclaim_expired(self._table, key, audit)
+        return expired_holds.reclaim_expired(self._table, key, audit)
 
     def expired_reserved(self, keys: Iterable[ItemKey], now: str) -> dict[ItemKey, int]:
-        return holds.expired_reserved(self._table, keys, now)
+        return expired_holds.expired_reserved(self._table, keys, now)
 
     def default_location(self, store_id: str) -> str | None:
         found = self._table.get({"pk": {"S": store_pk(store_id)}, "sk": {"S": STORE_SK}}, consistent=False)
