@@ -17,7 +17,7 @@ from botocore.serialize import JSONSerializer
 from hypothesis import given
 from hypothesis import strategies as st
 
-from stockroom.adapters.dynamodb import wire
+from stockroom.adapters.dynamodb import endpoint_params, wire
 from stockroom.adapters.dynamodb.client import dynamodb_client, reset_client
 
 MODEL = boto3.client("dynamodb", region_name="us-east-1").meta.service_model
@@ -135,6 +135,28 @@ def test_what_the_fast_path_does_not_know_goes_to_the_sdk(odd: dict[str, Any]) -
     same(lambda s: serialized(s, "GetItem", params), wire.AttributeValueSerializer(), JSONSerializer())
 
 
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"TransactItems": [{"Put": {"TableName": "t", "Item": {"a": {"S": "x"}}}}], "Bogus": 1},
+        {"TransactItems": [{"Put": {"TableName": "t", "Item": {"a": {"S": "x"}}, "Bogus": 1}}]},
+        {"TransactItems": [{"Put": None}]},
+        {"TransactItems": [{"Put": {"TableName": "t", "Item": [("a", {"S": "x"})]}}]},
+        {"TransactItems": ({"Put": {"TableName": "t", "Item": {"a": {"S": "x"}}}},)},
+        {"TransactItems": [{"Put": {"TableName": "t", "Item": {"a": {"B": "text, not bytes"}}}}]},
+        {"TransactItems": [], "ClientRequestToken": None},
+    ],
+)
+def test_requests_the_sdk_would_rewrite_or_refuse_take_its_walk(params: dict[str, Any]) -> None:
+    """Unknown members, a null or a list where an object belongs, a tuple, text given as binary: the SDK's
+    own answer (its body, or its error), never the parameters dumped as they are."""
+    same(
+        lambda s: serialized(s, "TransactWriteItems", params),
+        wire.AttributeValueSerializer(),
+        JSONSerializer(),
+    )
+
+
 def same(run: Callable[[Any], Any], fast: Any, stock: Any) -> None:
     """The same answer, or the same kind of error (the SDK refuses the value: so must the fast path)."""
     try:
@@ -157,7 +179,7 @@ def test_the_adapter_client_has_the_fast_paths(monkeypatch: pytest.MonkeyPatch) 
         assert type(client._endpoint._response_parser_factory.create_parser("json")) is (
             wire.AttributeValueParser
         )
-        assert type(client._ruleset_resolver) is wire.TableNames
+        assert type(client._ruleset_resolver) is endpoint_params.TableNames
     finally:
         reset_client()
 
@@ -181,7 +203,7 @@ transact_items = st.one_of(st.lists(write_operations, max_size=6), odd_items)
 def same_table_names(operation: str, args: dict[str, Any]) -> None:
     model = MODEL.operation_model(operation)
     (name, parameter), *_ = model.operation_context_parameters.items()
-    resolver = object.__new__(wire.TableNames)  # the method reads nothing of the resolver's state
+    resolver = object.__new__(endpoint_params.TableNames)  # the method reads nothing of the resolver's state
     same(
         lambda resolve: resolve(name, model, args),
         resolver._resolve_param_as_operation_context_param,

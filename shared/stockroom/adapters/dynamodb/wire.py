@@ -14,10 +14,13 @@ The JSON text itself is orjson's: the standard library's encoder took as long as
 request is about 370 KB of it), orjson a tenth of that. Whatever orjson will not encode exactly (binary,
 Decimal, integers past 64 bits, keys that are not strings) goes to `json.dumps`, as the SDK would send it.
 
-Endpoint resolution is the other per-operation walk: for every request the SDK evaluates the operation's
-context parameters (for TransactWriteItems, `TransactItems[*].[...TableName][]`, the tables it names) with
-a JMESPath interpreter, node by node, about as costly as serializing the request. `TableNames` computes the
-same lists directly for the operations that declare them, and hands anything else to JMESPath.
+Most requests need no walk at all: for an operation whose shapes the SDK writes as they are (no renamed
+member, no binary, timestamp or float outside attribute values: all of DynamoDB's item operations), the
+SDK's output equals its input whenever every key names a member and every attribute value is plain. That is
+checked along a plan made once per operation (`_plan`), which visits only structures and attribute values,
+and the parameters are then dumped as they are; any other request takes the walk above.
+
+The endpoint resolver's context parameters are computed without JMESPath: `endpoint_params`.
 """
 
 from __future__ import annotations
@@ -26,7 +29,9 @@ import json
 from typing import Any
 
 import orjson
-from botocore import parsers, regions, serialize
+from botocore import parsers, serialize
+
+from stockroom.adapters.dynamodb.endpoint_params import EndpointRulesetResolver, TableNames
 
 # The parts overridden here are the SDK's private methods (its type stubs leave them out).
 JSONSerializer: Any = serialize.JSONSerializer
@@ -108,6 +113,63 @@ def _through_map(values: dict[str, Any], blob: Any) -> dict[str, Any]:
     return {name: _through(value, blob) for name, value in values.items()}
 
 
+class _NotVerbatim(Exception):
+    """A shape the SDK rewrites on its way to JSON (or one this module does not know)."""
+
+
+_AS_WRITTEN = frozenset({"string", "integer", "long", "boolean"})  # the SDK writes the value itself
+_AV, _AV_MAP = "attribute value", "map of attribute values"
+
+
+def _plan(shape: Any, depth: int = 0) -> Any:
+    """What to check of a value of `shape` for the SDK to write it as it is: None (nothing), _AV, _AV_MAP,
+    ("list", plan), ("map", plan) or ("structure", member names, ((member, plan), ...))."""
+    if depth > 20:  # a recursive shape other than AttributeValue
+        raise _NotVerbatim
+    kind = shape.type_name
+    if shape.name == ATTRIBUTE_VALUE:
+        return _AV
+    if kind in _AS_WRITTEN:
+        return None
+    if kind == "list":
+        inner = _plan(shape.member, depth + 1)
+        return None if inner is None else ("list", inner)
+    if kind == "map":
+        if shape.value.name == ATTRIBUTE_VALUE:
+            return _AV_MAP
+        inner = _plan(shape.value, depth + 1)
+        return None if inner is None else ("map", inner)
+    if kind == "structure" and not shape.is_document_type:
+        members = shape.members
+        if any("name" in member.serialization for member in members.values()):
+            raise _NotVerbatim
+        checks = tuple(
+            (name, plan) for name, member in members.items() if (plan := _plan(member, depth + 1)) is not None
+        )
+        return ("structure", frozenset(members), checks)
+    raise _NotVerbatim  # blob, timestamp, float, double, document
+
+
+def _verbatim(value: Any, plan: Any) -> bool:
+    """Whether the SDK would write `value` (of the shape `plan` was made for) as it is."""
+    if plan is None:
+        return True
+    if plan is _AV:
+        return _plain(value)
+    if plan is _AV_MAP:
+        return type(value) is dict and _plain_map(value)
+    kind, *rest = plan
+    if kind == "structure":
+        names, checks = rest
+        if type(value) is not dict or not value.keys() <= names:  # an unknown member: the SDK raises
+            return False
+        return all(name not in value or _verbatim(value[name], inner) for name, inner in checks)
+    (inner,) = rest
+    if kind == "list":
+        return type(value) is list and all(_verbatim(item, inner) for item in value)
+    return type(value) is dict and all(_verbatim(item, inner) for item in value.values())
+
+
 def _dumps(body: Any) -> bytes:
     try:
         return orjson.dumps(body)
@@ -119,14 +181,32 @@ class AttributeValueSerializer(JSONSerializer):
     """The SDK's JSON serializer, with attribute values (and maps of them) passed through. The request's
     body is dumped to JSON at once, so sharing the caller's objects is safe: nothing writes to them."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._plans: dict[str, Any] = {}  # by operation name; False: not verbatim
+
+    def _plan_for(self, operation_model: Any) -> Any:
+        plan = self._plans.get(operation_model.name)
+        if plan is None:
+            try:
+                plan = _plan(operation_model.input_shape)
+            except _NotVerbatim:
+                plan = False
+            self._plans[operation_model.name] = plan
+        return plan
+
     def serialize_to_request(self, parameters: Any, operation_model: Any) -> Any:
         if operation_model.endpoint or operation_model.input_shape is None:  # a host prefix: the SDK's way
             return super().serialize_to_request(parameters, operation_model)
         # The SDK's request for no parameters (method, target and content-type headers, URL), with the
-        # body serialized as the SDK does but dumped by orjson.
+        # body dumped by orjson: the parameters themselves where the SDK would write them as they are.
         request = super().serialize_to_request({}, operation_model)
-        body = self.MAP_TYPE()
-        self._serialize(body, parameters, operation_model.input_shape)
+        plan = self._plan_for(operation_model)
+        if plan is not False and _verbatim(parameters, plan):
+            body = parameters
+        else:
+            body = self.MAP_TYPE()
+            self._serialize(body, parameters, operation_model.input_shape)
         request["body"] = _dumps(body)
         return request
 
@@ -184,72 +264,6 @@ class _ParserFactory(ResponseParserFactory):
         if parsers.PROTOCOL_PARSERS.get(protocol_name) is JSONParser:
             return AttributeValueParser(**self._defaults)
         return super().create_parser(protocol_name)
-
-
-EndpointRulesetResolver: Any = regions.EndpointRulesetResolver
-_UNKNOWN = object()  # an argument shaped other than the fast path expects: JMESPath decides
-_WRITE_KINDS = ("ConditionCheck", "Put", "Delete", "Update")  # in the order the expression lists them
-
-
-def _transact_write_tables(args: dict[str, Any]) -> Any:
-    """`TransactItems[*].[ConditionCheck.TableName, Put.TableName, Delete.TableName, Update.TableName][]`"""
-    items = args.get("TransactItems")
-    if type(items) is not list:
-        return _UNKNOWN
-    tables = []
-    for item in items:
-        if type(item) is not dict:
-            return _UNKNOWN
-        for kind in _WRITE_KINDS:
-            operation = item.get(kind)
-            if operation is not None:
-                if type(operation) is not dict:
-                    return _UNKNOWN
-                table = operation.get("TableName")
-                if table is not None:
-                    tables.append(table)
-    return tables
-
-
-def _transact_get_tables(args: dict[str, Any]) -> Any:
-    """`TransactItems[*].Get.TableName`"""
-    items = args.get("TransactItems")
-    if type(items) is not list or not all(type(item) is dict for item in items):
-        return _UNKNOWN
-    gets = [item.get("Get") for item in items]
-    if not all(get is None or type(get) is dict for get in gets):
-        return _UNKNOWN
-    return [table for get in gets if get is not None and (table := get.get("TableName")) is not None]
-
-
-def _request_item_tables(args: dict[str, Any]) -> Any:
-    """`keys(RequestItems)`"""
-    requests = args.get("RequestItems")
-    return list(requests) if type(requests) is dict else _UNKNOWN
-
-
-_CONTEXT_PATHS = {
-    "TransactItems[*].[ConditionCheck.TableName, Put.TableName, Delete.TableName, Update.TableName][]": (
-        _transact_write_tables
-    ),
-    "TransactItems[*].Get.TableName": _transact_get_tables,
-    "keys(RequestItems)": _request_item_tables,
-}
-
-
-class TableNames(EndpointRulesetResolver):
-    """The SDK's endpoint resolver, with the context parameters it knows computed directly."""
-
-    def _resolve_param_as_operation_context_param(
-        self, param_name: str, operation_model: Any, call_args: Any
-    ) -> Any:
-        parameters = operation_model.operation_context_parameters  # a list when the operation has none
-        if param_name in parameters and type(call_args) is dict:
-            fast = _CONTEXT_PATHS.get(parameters[param_name]["path"])
-            value = _UNKNOWN if fast is None else fast(call_args)
-            if value is not _UNKNOWN:
-                return value
-        return super()._resolve_param_as_operation_context_param(param_name, operation_model, call_args)
 
 
 def install(client: Any) -> bool:
