@@ -12,7 +12,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
-from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn, SecurityScheme
+from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn, SecurityScheme, Server
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -59,7 +59,13 @@ app.enable_swagger(
 
 @app.get("/openapi.json", include_in_schema=False)
 def openapi_document() -> Response[str]:
-    return Response(200, content_types.APPLICATION_JSON, app.get_openapi_json_schema())
+    # The server is the stage, as Swagger UI's page has it: a client resolving the document fetched from
+    # .../v1/openapi.json must call .../v1/stores/..., not .../stores/... (behind a custom domain, no stage).
+    context = app.current_event.request_context
+    stage = context.stage
+    base = f"/{stage}" if stage and stage != "$default" and context.path.startswith(f"/{stage}") else "/"
+    document = app.get_openapi_json_schema(servers=[Server(url=base)])
+    return Response(200, content_types.APPLICATION_JSON, document)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

@@ -23,6 +23,8 @@ def test_the_document_covers_every_api_route_of_the_template(server: str, templa
     }
     served = {(r.method.upper(), r.path) for r in template.routes if r.function_id != "ApiDocsFunction"}
     assert documented == served
+    # Relative to the stage, as deployed: a client resolving it against .../v1/openapi.json keeps the stage.
+    assert document["servers"] == [{"url": f"/{template.stage}"}]
     assert document["components"]["securitySchemes"]["apiKey"] == {
         "type": "apiKey",
         "name": "Authorization",
