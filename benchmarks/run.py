@@ -16,6 +16,7 @@ import statistics
 import sys
 import threading
 import time
+import warnings
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -60,6 +61,9 @@ from stockroom_local.gateway import make_server
 from stockroom_local.invoke import invoke
 from stockroom_local.seed import DEMO_DEFAULT_LOCATION_ID, DEMO_STORE_ID
 from stockroom_local.template import Template, load_template
+
+# Nor Powertools' warning, at every call, that it published none.
+warnings.filterwarnings("ignore", message="No application metrics to publish")
 
 # --- the figures -------------------------------------------------------------------------------------------
 

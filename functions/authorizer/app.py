@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import gc
+
+# No collections while the cold start allocates (~100,000 objects): they were ~50 ms of the imports' CPU.
+gc.disable()
+
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -37,3 +41,4 @@ def lambda_handler(event: APIGatewayAuthorizerRequestEvent, context: LambdaConte
 
 
 gc.freeze()  # what the cold start built is never scanned again by a warm call's collections
+gc.enable()
