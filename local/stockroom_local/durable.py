@@ -85,11 +85,12 @@ class Journal:
 
     # --- at start ---------------------------------------------------------------------------------------
 
-    def open(self, app: Callable[..., Iterable[bytes]]) -> int:
+    def open(
+        self, app: Callable[..., Iterable[bytes]], set_token_clock: Callable[[Callable[[], float]], None]
+    ) -> int:
         """Load the newest snapshot, replay its log through `app` (moto), and open the log for appending.
-        Returns the number of records replayed."""
-        from stockroom_local import engine
-
+        `set_token_clock` sets the clock the engine judges ClientRequestToken windows by. Returns the number
+        of records replayed."""
         self.directory.mkdir(parents=True, exist_ok=True)
         # One engine per directory: two appending to one log would interleave their histories.
         self._lock_file = (self.directory / "lock").open("a")
@@ -108,7 +109,7 @@ class Journal:
         if wal.exists():
             for record, end in _read_records(wal):
                 # The token window as it was when the record was answered, so a repeat is judged the same.
-                engine._token_clock = functools.partial(float, record["time"])
+                set_token_clock(functools.partial(float, record["time"]))
                 _replay(app, record)
                 replayed += 1
                 good_bytes = end
@@ -118,7 +119,7 @@ class Journal:
                 with wal.open("r+b") as file:
                     file.truncate(good_bytes)
         # Wall time, not monotonic time: a token's 10-minute window spans a restart.
-        engine._token_clock = time.time
+        set_token_clock(time.time)
         self.records = replayed
         self._file = wal.open("ab")
         self._fsync_directory()

@@ -116,6 +116,11 @@ TOKEN_WINDOW_SECONDS = 600.0
 _token_clock: Callable[[], float] = time.monotonic  # tests move time on by replacing it
 
 
+def _set_token_clock(clock: Callable[[], float]) -> None:
+    global _token_clock
+    _token_clock = clock
+
+
 def honour_client_request_tokens() -> None:
     """Make moto's TransactWriteItems honour `ClientRequestToken`, as DynamoDB does (moto ignores it).
 
@@ -217,11 +222,8 @@ class Engine:
         if data_dir is not None and endpoint_url is not None:
             raise ValueError("--data-dir is for the embedded engine: an external endpoint keeps state")
         self.external_url = endpoint_url
-        self.journal = (
-            Journal(data_dir, **({"snapshot_every": snapshot_every} if snapshot_every else {}))
-            if data_dir
-            else None
-        )
+        options = {"snapshot_every": snapshot_every} if snapshot_every else {}
+        self.journal = Journal(data_dir, **options) if data_dir else None
         self.replayed = 0
         self.host, self.port = host, port
         self._server: BaseWSGIServer | None = None
@@ -257,13 +259,12 @@ class Engine:
             app = SerializedApp(moto_app, self.journal)
             if self.journal is not None:
                 with app.lock:
-                    self.replayed = self.journal.open(moto_app)
+                    self.replayed = self.journal.open(moto_app, _set_token_clock)
             self._server = make_server(
                 self.host, self.port, app, threaded=True, request_handler=_QuietHandler
             )
-            self._thread = threading.Thread(
-                target=self._server.serve_forever, name="stockroom-dynamodb", daemon=True
-            )
+            serve = self._server.serve_forever
+            self._thread = threading.Thread(target=serve, name="stockroom-dynamodb", daemon=True)
             self._thread.start()
             self._set_env(
                 AWS_ENDPOINT_URL_DYNAMODB=self.endpoint_url,
