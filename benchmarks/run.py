@@ -86,7 +86,7 @@ def bulk_decrement_figures(caller: Caller, engine: RemoteEngine, variant_ids: li
             call()  # a new client: warm it
             cpu_sdk_walk = cpu_ms_per_line(call)
         call()
-        packed, t1, t2 = rounds_between(engine, call, 1.0, 2.0)
+        packed, t1, t2 = rounds_between(engine, call, 1.0, 2.0, repeats=4)
         # The naive baseline: the same handler and service, one line a transaction, one after another.
         one_by_one = ThreadPoolExecutor(1)
         wiring.provide(
@@ -105,7 +105,7 @@ def bulk_decrement_figures(caller: Caller, engine: RemoteEngine, variant_ids: li
     return [
         Row(
             f"1. round trips, {LINES}-line Wix bulk decrement (before: 2.9-3.2)",
-            f"{packed:.2f} rounds = (T(2 s) {t2:.2f} s - T(1 s) {t1:.2f} s) / 1 s",
+            f"{packed:.2f} rounds = (T(2 s) {t2:.2f} s - T(1 s) {t1:.2f} s) / 1 s, best of 4 each",
             "<= 2",
             packed <= 2,
         ),
