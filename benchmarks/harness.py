@@ -37,9 +37,10 @@ from stockroom_local.template import Template, load_template
 
 ROOT = Path(__file__).resolve().parents[1]
 DELAY = 0.050
-# Longer than the engine takes to serve one wave of 150 requests (~1.5 s), so the latency cannot hide in its
-# queue, and short of the client's 5 s read timeout.
-LONG_DELAY = 2.0
+# The bulk decrement's two latencies. The engine's own time for the call (~4-6 s, serialized in moto) varies
+# by up to a second between calls and is in both T(d); 2 s apart, that noise is halved in the rounds. Well
+# within the handlers' local read timeout (20 s, stockroom_local.invoke).
+SHORT_DELAY, LONG_DELAY = 1.0, 3.0
 LINES = 300
 CPU_CALLS = 5
 ORDER_LINES = 50
