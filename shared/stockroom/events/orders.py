@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import os
 from contextlib import nullcontext
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
@@ -29,13 +29,15 @@ from stockroom.adapters.eventbridge import publish
 from stockroom.core.deadline import within
 from stockroom.core.domain import DecrementLine, InventoryItem, ItemKey, LineResult
 from stockroom.core.errors import InvalidRequest, ReservationConflict, ReservationNotFound
-from stockroom.core.holds import Reservation
 from stockroom.core.ports import OrderMarker
 from stockroom.core.stock import max_order_items
 from stockroom.http.fields import Id, Units
 from stockroom.http.json_body import strict_json_deserializer
 from stockroom.http.request import remaining_seconds
 from stockroom.wiring import inventory_service, reservation_service
+
+if TYPE_CHECKING:  # an annotation only: an order without a reservation loads no reservation module
+    from stockroom.core.holds import Reservation
 
 logger = Logger(child=True)
 
