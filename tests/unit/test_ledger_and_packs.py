@@ -8,7 +8,14 @@ from collections.abc import Sequence
 from typing import Any
 
 from stockroom.adapters.memory import InMemoryInventoryRepository
-from stockroom.core.domain import AdjustmentKind, DecrementLine, IncrementLine, ItemDraft, ItemKey
+from stockroom.core.domain import (
+    AdjustmentKind,
+    DecrementLine,
+    IncrementLine,
+    InventoryItem,
+    ItemDraft,
+    ItemKey,
+)
 from stockroom.core.packs import PACK_LINES
 from stockroom.core.ports import StockWrite, WritesConflicted
 from stockroom.core.service import InventoryService
@@ -110,12 +117,18 @@ def test_the_feed_is_the_stores_ledger_oldest_first_and_paged(service: Inventory
 
 
 class Counting(InMemoryInventoryRepository):
-    """Counts transactions and their sizes; can make chosen lines meet another writer once."""
+    """Counts transactions and their sizes, and the lines written alone; can make chosen lines meet another
+    writer once."""
 
     def __init__(self, conflict_once: set[int] | None = None) -> None:
         super().__init__()
         self.transactions: list[int] = []
+        self.alone: list[int] = []  # the lines written alone, by index
         self._conflict_once = set(conflict_once or ())
+
+    def write_alone(self, write: StockWrite, **kwargs: Any) -> InventoryItem:
+        self.alone.append(write.line.index)
+        return super().write_alone(write, **kwargs)
 
     def write_together(self, writes: Sequence[StockWrite], **kwargs: Any) -> None:
         self.transactions.append(len(writes))
@@ -164,8 +177,35 @@ def test_a_conflicted_line_goes_on_alone_and_its_packmates_are_written() -> None
         lines, restrict_inventory=True, audit=service.audit_context("r", None), return_entity=False
     )
     assert all(r.success for r in results)
-    assert repository.transactions == [6, 5, 1]
+    # The conflicted line is one single-item write: it holds nothing, so it cannot conflict again.
+    assert repository.transactions == [6, 5]
+    assert repository.alone == [3]
     assert all(repository.items[key(f"v{n}")].quantity == 1 for n in range(6))
+
+
+def test_a_keyed_request_of_several_lines_keeps_the_witness_of_a_lone_line() -> None:
+    repository = Counting(conflict_once={3})
+    service = packed_service(repository, 6)
+    lines = [DecrementLine(n, key(f"v{n}"), 1) for n in range(6)]
+    audit = service.audit_context("idem-r", None, keyed=True)
+    results = service.decrement(lines, restrict_inventory=True, audit=audit, return_entity=False)
+    assert all(r.success for r in results)
+    # A retry under the key finds every line by its witness: none needs its ledger searched.
+    assert repository.transactions == [6, 5, 1]
+    assert repository.alone == []
+
+
+def test_a_one_line_request_is_one_single_item_write_that_answers_with_its_item() -> None:
+    repository = Counting()
+    service = packed_service(repository, 1)
+    [result] = service.decrement(
+        [DecrementLine(0, key("v0"), 1)],
+        restrict_inventory=True,
+        audit=service.audit_context("r", None),
+        return_entity=True,
+    )
+    assert result.success and result.item is not None and result.item.quantity == 1
+    assert repository.transactions == [] and repository.alone == [0]
 
 
 def test_lines_for_one_item_go_in_rounds_in_request_order() -> None:
@@ -176,4 +216,5 @@ def test_lines_for_one_item_go_in_rounds_in_request_order() -> None:
         lines, restrict_inventory=True, audit=service.audit_context("r", None), return_entity=False
     )
     assert [r.success for r in results] == [True, True, False]  # line 2 sees the stock line 0 left
-    assert repository.transactions == [2, 1]
+    assert repository.transactions == [2]
+    assert repository.alone == [2]  # a round of one line

@@ -115,11 +115,24 @@ def test_one_failing_line_does_not_stop_the_others(service: InventoryService, ma
     assert [r.success for r in results] == [True, False, False]
 
 
-def test_a_repeated_request_line_is_applied_once(service: InventoryService, make: Make) -> None:
+def test_a_keyed_retry_of_an_applied_line_is_applied_once(service: InventoryService, make: Make) -> None:
     make("a", 5)
-    context = audit(service, "same-request")
-    for _ in range(2):  # the same request id and line: the audit record already exists
-        service.decrement([dec(0, "a", 1)], restrict_inventory=True, audit=context, return_entity=False)
+    for _ in range(2):  # the same keyed request sent again: the retry finds the first attempt's change
+        context = service.audit_context("idem-same-request", None, keyed=True)
+        [result] = service.decrement(
+            [dec(0, "a", 1)], restrict_inventory=True, audit=context, return_entity=False
+        )
+        assert result.success
+    assert quantity(service, "a") == 4
+
+
+def test_a_keyed_retry_of_a_line_never_applied_applies_it(service: InventoryService, make: Make) -> None:
+    make("a", 5)
+    repository = service._repository
+    first = service.audit_context("idem-lost", None, keyed=True)
+    repository.begin_attempt(key("a"), first.request_id, 0, first.created_date)  # tried, never landed
+    retry = service.audit_context("idem-lost", None, keyed=True)
+    service.decrement([dec(0, "a", 1)], restrict_inventory=True, audit=retry, return_entity=False)
     assert quantity(service, "a") == 4
 
 
@@ -128,6 +141,9 @@ def test_an_item_that_keeps_changing_gives_up(make: Make) -> None:
         def write_together(self, writes, **kwargs):  # type: ignore[no-untyped-def]
             # Refused with the item in stock, so the rules say "try again", every time.
             raise WritesRefused({0: self.items[writes[0].line.key]})
+
+        def write_alone(self, write, **kwargs):  # type: ignore[no-untyped-def]
+            raise WritesRefused({0: self.items[write.line.key]})
 
     repository = AlwaysChanging()
     service = InventoryService(repository)

@@ -58,6 +58,7 @@ class InMemoryInventoryRepository:
         # Each item's holds: reservation id -> (units, expiresAt); the item's `reserved` is their sum.
         self.holds: dict[ItemKey, dict[str, tuple[int, str]]] = {}
         self.stores: dict[str, str] = {}  # store -> default location
+        self.attempts: dict[tuple[ItemKey, str, int], list[str]] = {}  # (item, request, line) -> stamps
         self.writes = 0  # how many changes reached "storage" (the unit tier counts them)
 
     def _change(
@@ -146,6 +147,48 @@ class InMemoryInventoryRepository:
                 self._change(before, after, audit, write.line.index, write.kind or kind, delta)
             if marker is not None:
                 self.orders[marker.store_id, marker.order_id] = None
+
+    def write_alone(
+        self, write: StockWrite, *, restrict_inventory: bool, audit: AuditContext
+    ) -> InventoryItem:
+        """As DynamoDB's single-item write: no witness (the ledger records the request and line)."""
+        with self._lock:
+            after = self._after(write, restrict_inventory)
+            if after is None:
+                raise WritesRefused({0: self.items.get(write.line.key)})
+            before = self.items[write.line.key]
+            after = replace(after, updated_date=audit.created_date)
+            if write.path is None:
+                kind, delta = AdjustmentKind.INCREMENT, write.line.quantity
+            else:
+                kind, delta = decrement_adjustment(write.path, write.line.quantity)
+            self.writes += 1
+            self.items[after.key] = after
+            record = adjustment(
+                before,
+                after,
+                Change(write.kind or kind, audit.reason, audit.request_id, write.line.index, delta),
+            )
+            self.ledger.setdefault(after.key, {})[position(after.id, after.revision)] = record
+            return after
+
+    def find_change(
+        self, key: ItemKey, request_id: str, line_index: int, stamps: Sequence[str]
+    ) -> InventoryItem | None:
+        with self._lock:
+            item = self.items.get(key)
+            found = any(
+                a.request_id == request_id and a.line_index == line_index and a.created_date in stamps
+                for a in self.ledger.get(key, {}).values()
+            )
+            return item if found else None
+
+    def begin_attempt(self, key: ItemKey, request_id: str, line_index: int, stamp: str) -> tuple[str, ...]:
+        with self._lock:
+            noted = self.attempts.setdefault((key, request_id, line_index), [])
+            earlier = tuple(s for s in noted if s != stamp)
+            noted.append(stamp)
+            return earlier
 
     def record_order_rejection(
         self, marker: OrderMarker, failures: tuple[LineResult, ...], audit: AuditContext

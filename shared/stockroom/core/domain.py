@@ -261,6 +261,9 @@ class Adjustment:
     # The preorder counter on a PREORDER record; the reserved count on RESERVE, RELEASE, CONFIRM, EXPIRE.
     counter_before: int | None = None
     counter_after: int | None = None
+    # Which line of its request made the change: with `request_id`, what a retry looks for to learn
+    # whether an earlier attempt of the same line was applied.
+    line_index: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -303,6 +306,9 @@ class AuditContext:
     request_id: str
     reason: str
     created_date: str
+    # The request carries an Idempotency-Key: the client may send it again after an answer it did not get,
+    # so a line written without a witness notes its attempt first (see InventoryRepository.begin_attempt).
+    keyed: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,6 +34,7 @@ def adjustment(before: InventoryItem | None, after: InventoryItem, change: Chang
         quantity_after=after.quantity if counted else None,
         counter_before=counter_before,
         counter_after=counter_after,
+        line_index=change.line_index,
     )
 
 

@@ -1,4 +1,5 @@
-"""Packed writes: the lines of one request go to storage many at a time, each still exactly its rule.
+"""Packed writes: the lines of one request go to storage many at a time, each still exactly its rule; and
+lines written alone.
 
 A line is two operations of a transaction (the item's conditional update and the witness of its change);
 DynamoDB takes 100, so a pack holds up to 50 lines, all for different items, and every pack of a request is
@@ -9,6 +10,16 @@ writers at the same instant (TransactionConflict) go on alone, so a hot item nev
 
 One item's lines keep request order: the r-th line of every item is in round r, and the rounds run one
 after the other.
+
+A line with no packmates (a one-line request, a round of one, or a line that met other writers) is written
+alone: one conditional single-item write, no transaction, no witness. On DynamoDB a transaction holds its
+items while it runs, and cancels (or is refused by) every other writer of them, so the buyers of one hot
+item would refuse each other while stock remains; a single-item write holds nothing, and costs a quarter
+of a packed line. Its exactly-once comes from the item and its ledger instead of a witness
+(`InventoryRepository.find_change`). A request with an Idempotency-Key may be sent again after an answer
+the client never got; a line it writes alone notes its attempt first, and a retry looks for the earlier
+attempts' changes before writing. A keyed request of several lines writes its lone lines as packs of one
+(with their witnesses) instead, so that a retry never has to search the ledger for many lines.
 """
 
 from __future__ import annotations
@@ -32,7 +43,7 @@ from stockroom.core.errors import IdempotencyConflict, StorageUnavailable
 from stockroom.core.lanes import shared_executor
 from stockroom.core.ports import InventoryRepository, NotApplied, StockWrite, WritesConflicted, WritesRefused
 from stockroom.core.rules import Reject, WritePath, decrement_adjustment, judge_decrement, judge_increment
-from stockroom.core.writes import Retry, backoff, write_by_rules
+from stockroom.core.writes import MAX_WRITE_ATTEMPTS, Retry, backoff, write_by_rules
 
 # Two operations a line (the update and its witness); DynamoDB's limit is 100 a transaction.
 PACK_LINES = 50
@@ -53,6 +64,32 @@ def unavailable(
     """A line storage could not settle: TEMPORARILY_UNAVAILABLE (known not applied) or, from the error's
     code, OUTCOME_UNKNOWN (sent, answer lost) or IDEMPOTENCY_CONFLICT."""
     return LineResult(index, None, error=LineError(LineErrorCode(code), description))
+
+
+def settled_alone(
+    repository: InventoryRepository, write: StockWrite, restrict_inventory: bool, audit: AuditContext
+) -> LineResult:
+    """One line written alone, exactly once: its result, with the item as the write left it."""
+    line = write.line
+    try:
+        if audit.keyed:
+            earlier = repository.begin_attempt(line.key, audit.request_id, line.index, audit.created_date)
+            found = earlier and repository.find_change(line.key, audit.request_id, line.index, earlier)
+            if found:
+                return replace(applied(write), item_id=found.id, item=found)  # an earlier try applied it
+        for _ in range(MAX_WRITE_ATTEMPTS):
+            try:
+                after = repository.write_alone(write, restrict_inventory=restrict_inventory, audit=audit)
+                return replace(applied(write), item_id=after.id, item=after)
+            except WritesRefused as refused:
+                item = refused.items.get(0)
+                verdict = judge_or_reclaim(repository, write, item, restrict_inventory, audit)
+                if isinstance(verdict, LineError):
+                    return LineResult(line.index, item.id if item else None, error=verdict)
+                write = verdict
+        return unavailable(line.index, KEPT_CHANGING)
+    except (StorageUnavailable, IdempotencyConflict) as busy:
+        return unavailable(line.index, busy.description, busy.code)
 
 
 def judge(write: StockWrite, found: InventoryItem | None, restrict_inventory: bool) -> LineError | StockWrite:
@@ -125,12 +162,17 @@ class PackWriter:
                 rounds.append([])
             rounds[number].append(write)
         results: list[LineResult] = []
+        # A keyed request of several lines keeps its witnesses (see the module's docstring).
+        plain_alone = not audit.keyed or len(writes) == 1
         for number, members in enumerate(rounds):
             packs = [members[i : i + PACK_LINES] for i in range(0, len(members), PACK_LINES)]
 
             def run(pack: list[StockWrite], number: int = number) -> list[LineResult]:
+                if len(pack) == 1 and plain_alone:
+                    return [settled_alone(self._repository, pack[0], restrict_inventory, audit)]
                 # The pack's name stays the same when the same request is written again (its token).
-                return self.write_pack(pack, restrict_inventory, audit, f"{number}.{pack[0].line.index}")
+                name = f"{number}.{pack[0].line.index}"
+                return self.write_pack(pack, restrict_inventory, audit, name, plain_alone=plain_alone)
 
             if len(packs) == 1:
                 results += run(packs[0])
@@ -140,7 +182,13 @@ class PackWriter:
         return sorted(results, key=lambda r: r.index)
 
     def write_pack(
-        self, writes: Sequence[StockWrite], restrict_inventory: bool, audit: AuditContext, name: str
+        self,
+        writes: Sequence[StockWrite],
+        restrict_inventory: bool,
+        audit: AuditContext,
+        name: str,
+        *,
+        plain_alone: bool,
     ) -> list[LineResult]:
         def write(pack: _Pack, attempt: int) -> list[LineResult]:
             results = list(pack.done)
@@ -156,7 +204,13 @@ class PackWriter:
             except (StorageUnavailable, IdempotencyConflict) as busy:
                 results += [unavailable(w.line.index, busy.description, busy.code) for w in pack.pending]
             for alone in pack.alone:
-                results += self.write_pack([alone], restrict_inventory, audit, f"{name}.{alone.line.index}")
+                if plain_alone:
+                    results.append(settled_alone(self._repository, alone, restrict_inventory, audit))
+                else:
+                    lone_name = f"{name}.{alone.line.index}"
+                    results += self.write_pack(
+                        [alone], restrict_inventory, audit, lone_name, plain_alone=False
+                    )
             return results
 
         def rejudge(refusal: NotApplied, pack: _Pack) -> Retry[_Pack]:

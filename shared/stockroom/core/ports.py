@@ -131,6 +131,28 @@ class InventoryRepository(Protocol):
         exists). `token` names this attempt: a repeat of the same token never applies twice."""
         ...
 
+    def write_alone(
+        self, write: StockWrite, *, restrict_inventory: bool, audit: AuditContext
+    ) -> InventoryItem:
+        """Apply one write as one conditional single-item write (no transaction: it holds nothing while in
+        flight, so concurrent writers of one item never cancel each other) and return the item after it.
+        Raises WritesRefused ({0: the item judged}), StorageUnavailable (known not applied: busy past the
+        retries, or not sent) or OutcomeUnknown (sent, its answer lost, and not found applied in time)."""
+        ...
+
+    def find_change(
+        self, key: ItemKey, request_id: str, line_index: int, stamps: Sequence[str]
+    ) -> InventoryItem | None:
+        """The item, if the line `line_index` of request `request_id` changed it in an attempt stamped with
+        one of `stamps` (the attempts' `created_date`); None if not. Raises OutcomeUnknown when it cannot
+        tell in time."""
+        ...
+
+    def begin_attempt(self, key: ItemKey, request_id: str, line_index: int, stamp: str) -> tuple[str, ...]:
+        """Note that an attempt stamped `stamp` may write this line alone, before it does; returns the stamps
+        of the attempts noted before (those of earlier tries of the same request)."""
+        ...
+
     def record_order_rejection(
         self, marker: OrderMarker, failures: tuple[LineResult, ...], audit: AuditContext
     ) -> None:

@@ -78,8 +78,11 @@ class InventoryService(ItemRemoval, Transfers):
         """The service's clock (injectable: the unit tier moves it)."""
         return self._clock()
 
-    def audit_context(self, request_id: str, reason: str | None) -> AuditContext:
-        return AuditContext(request_id=request_id, reason=reason or "UNSPECIFIED", created_date=self._clock())
+    def audit_context(self, request_id: str, reason: str | None, *, keyed: bool = False) -> AuditContext:
+        """`keyed`: the request carries an Idempotency-Key (it may come again, under the same request id)."""
+        return AuditContext(
+            request_id=request_id, reason=reason or "UNSPECIFIED", created_date=self._clock(), keyed=keyed
+        )
 
     # --- locations --------------------------------------------------------------------------------------
 

@@ -285,7 +285,12 @@ class StockChanges:
         lines: Sequence[DecrementLine] | Sequence[IncrementLine],
         return_entity: bool,
     ) -> list[LineResult]:
-        """Fill in applied lines' ids (and items, if asked) with one batched read after the writes."""
+        """Fill in applied lines' ids (and items, if asked) with one batched read after the writes. A line
+        written alone answers with the item its write returned; that is the item after the request when the
+        request is that one line, and saves the read."""
+        if len(results) == 1 and results[0].item is not None:
+            return results if return_entity else [replace(results[0], item=None)]
+        results = [replace(r, item=None) if r.item is not None else r for r in results]
         key_of = {line.index: line.key for line in lines}
         applied_keys = [key_of[r.index] for r in results if r.success]
         if not applied_keys:

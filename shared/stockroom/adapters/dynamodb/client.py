@@ -34,6 +34,10 @@ MAX_POOL_CONNECTIONS = int(os.environ.get("STOCKROOM_MAX_PARALLEL_WRITES", "150"
 REQUESTS_PER_WRITE = 3
 # Kept for callers that name it: conflicts are retried within the same budget.
 TRANSACTION_CONFLICT_ATTEMPTS = REQUESTS_PER_WRITE
+# A single-item write that DynamoDB refuses as busy (a transaction holds the item, or the item's key is past
+# its 1,000 write units a second) is known not applied and costs nothing: it is sent again, with jittered
+# backoff, until the deadline, at most this many times. A hot item's buyers queue; they are not refused.
+BUSY_ATTEMPTS = 12
 BATCH_GET_LIMIT = 100
 READ_TIMEOUT_SECONDS = 5.0  # STOCKROOM_DYNAMODB_READ_TIMEOUT overrides it (the local runtime does)
 CONNECT_TIMEOUT_SECONDS = 2.0
@@ -105,6 +109,18 @@ def reset_client() -> None:
     """Forget the cached clients (tests and the local runtime change endpoints)."""
     with _client_lock:
         _clients.clear()
+
+
+class Refused(Exception):
+    """A single-item write whose condition failed: `item` is what DynamoDB judged (ALL_OLD), None if none."""
+
+    def __init__(self, item: AttributeMap | None) -> None:
+        super().__init__("condition not met")
+        self.item = item
+
+
+class InDoubt(Exception):
+    """A single-item write was sent and its answer lost: it may or may not have been applied."""
 
 
 class Cancelled(Exception):
@@ -260,6 +276,35 @@ class TableClient:
         raise StorageUnavailable(
             "DynamoDB stayed busy, or the items were being changed by others; nothing was applied."
         )
+
+    def write_item(self, operation: str, kwargs: dict[str, Any]) -> Any:
+        """One single-item write (PutItem, UpdateItem, DeleteItem) and its answer. Busy refusals
+        (throttling, a transaction holding the item) and requests that never reached DynamoDB are sent again
+        within BUSY_ATTEMPTS and the deadline; then StorageUnavailable (known not applied). A failed
+        condition raises Refused with the item judged; a lost answer raises InDoubt (never retried here: a
+        repeat of a relative change could apply it twice)."""
+        for attempt in range(BUSY_ATTEMPTS):
+            try:
+                return self._send(operation, kwargs)
+            except ClientError as error:
+                code = _code(error)
+                if code == "ConditionalCheckFailedException":
+                    found: AttributeMap | None = error.response.get("Item")  # type: ignore[assignment]
+                    raise Refused(found) from error
+                if code in _IN_DOUBT_CODES:
+                    raise InDoubt(code) from error
+                if code not in _REFUSED_CODES:
+                    raise translate(error) from error
+            except (ConnectTimeoutError, EndpointConnectionError):
+                pass  # never reached DynamoDB: nothing was applied
+            except BotoCoreError as error:
+                raise InDoubt(type(error).__name__) from error  # sent, the answer lost
+            if not can_start():
+                break
+            backoff(attempt)
+        if not can_start():
+            raise StorageUnavailable(OUT_OF_TIME)
+        raise StorageUnavailable("DynamoDB stayed busy for this item; nothing was applied.")
 
     def landed(self, operations: Sequence[dict[str, Any]]) -> bool:
         """Whether a transaction whose answer was lost was applied after all: its witness (a change witness

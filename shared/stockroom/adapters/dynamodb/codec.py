@@ -187,6 +187,7 @@ def adjustment_attributes(item: InventoryItem, record: Adjustment) -> AttributeM
         "kind": {"S": record.kind.value},
         "reason": {"S": record.reason},
         "requestId": {"S": record.request_id},
+        "lineIndex": n(record.line_index),
         "createdDate": {"S": record.created_date},
         **{name: n(value) for name, value in optional.items() if value is not None},
         "feedPk": {"S": store_pk(item.store_id)},
@@ -207,6 +208,7 @@ def adjustment_from_attributes(attrs: Mapping[str, Any]) -> Adjustment:
         quantity_after=opt_int(attrs, "quantityAfter"),
         counter_before=opt_int(attrs, "counterBefore"),
         counter_after=opt_int(attrs, "counterAfter"),
+        line_index=opt_int(attrs, "lineIndex") or 0,
     )
 
 

@@ -87,32 +87,32 @@ def decrement_write(
     )
 
 
+def stamped_update(key: ItemKey, update: dict[str, Any], change: Change) -> dict[str, Any]:
+    """An item's conditional update that also stamps the change on the item (what the ledger reads off the
+    stream, and what a retry reads to learn whether this very change was applied)."""
+    expression = update["UpdateExpression"]
+    assert expression.startswith("SET "), expression  # every change sets something
+    return {
+        "TableName": table_name(),
+        "Key": item_key_attrs(key),
+        # On failure DynamoDB hands back the item it judged: no read to explain a refusal.
+        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+        **update,
+        "UpdateExpression": "SET #change = :change, " + expression.removeprefix("SET "),
+        "ExpressionAttributeNames": {**update.get("ExpressionAttributeNames", {}), "#change": "change"},
+        "ExpressionAttributeValues": {
+            **update["ExpressionAttributeValues"],
+            ":change": change_attributes(change),
+        },
+    }
+
+
 def witnessed_update(
     key: ItemKey, update: dict[str, Any], change: Change, audit: AuditContext, epoch_now: int
 ) -> list[dict[str, Any]]:
-    """An item's conditional update, which also stamps the change on the item (for the ledger), and the put
-    of the change's witness: the two operations of one line."""
-    expression = update["UpdateExpression"]
-    assert expression.startswith("SET "), expression  # every change sets something
+    """The stamped update and the put of the change's witness: the two operations of one packed line."""
     return [
-        {
-            "Update": {
-                "TableName": table_name(),
-                "Key": item_key_attrs(key),
-                # On failure DynamoDB hands back the item it judged: no read to explain a refusal.
-                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-                **update,
-                "UpdateExpression": "SET #change = :change, " + expression.removeprefix("SET "),
-                "ExpressionAttributeNames": {
-                    **update.get("ExpressionAttributeNames", {}),
-                    "#change": "change",
-                },
-                "ExpressionAttributeValues": {
-                    **update["ExpressionAttributeValues"],
-                    ":change": change_attributes(change),
-                },
-            }
-        },
+        {"Update": stamped_update(key, update, change)},
         witness_put(item_key_attrs(key), audit, change.line_index, epoch_now),
     ]
 

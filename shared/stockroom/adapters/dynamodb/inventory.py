@@ -1,17 +1,15 @@
-"""The DynamoDB adapter of `stockroom.core.ports.InventoryRepository`.
+"""The DynamoDB adapter of `stockroom.core.ports.InventoryRepository`: the catalog (create, read, update,
+delete, query, the ledger's reads) here, the stock changes in `stock_writes`.
 
-Every change is one transaction: the item's conditional update (its condition is exactly the rule that
-chose it, see `conditions`) and the put of its audit record. A refusal hands back the item DynamoDB judged
-(ALL_OLD), so explaining it needs no read.
+Every change is a conditional write whose condition is exactly the rule that chose it (see `conditions`).
+A refusal hands back the item DynamoDB judged (ALL_OLD), so explaining it needs no read.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from typing import Any, TypeGuard
-
-from botocore.exceptions import ClientError
 
 from stockroom.adapters.dynamodb import expired_holds
 from stockroom.adapters.dynamodb.client import Cancelled, TableClient
@@ -25,11 +23,8 @@ from stockroom.adapters.dynamodb.codec import (
     witness_put,
 )
 from stockroom.adapters.dynamodb.conditions import (
-    decrement_write,
     delete_write,
-    increment_write,
     put_new,
-    untracked_check,
     update_write,
     witnessed_update,
 )
@@ -46,45 +41,30 @@ from stockroom.adapters.dynamodb.layout import (
     store_pk,
     table_name,
 )
-from stockroom.adapters.dynamodb.orders import decided, marker_attributes, marker_put
+from stockroom.adapters.dynamodb.stock_writes import StockWrites, _old_item
 from stockroom.core.domain import (
     Adjustment,
     AdjustmentKind,
     AuditContext,
     Change,
-    IncrementLine,
     InventoryItem,
     ItemKey,
     ItemQuery,
-    LineResult,
 )
 from stockroom.core.errors import ItemAlreadyExists
 from stockroom.core.ledger import deletion
 from stockroom.core.ports import (
     ConditionNotMet,
     HoldsRemain,
-    OrderMarker,
-    StockWrite,
-    WritesConflicted,
-    WritesRefused,
 )
-from stockroom.core.rules import decrement_adjustment, quantity_change
-
-
-def _is_witness(operation: dict[str, Any]) -> bool:
-    return "Put" in operation and operation["Put"]["Item"].get("entity") == {"S": "ChangeWitness"}
+from stockroom.core.rules import quantity_change
 
 
 def _is_pointer(attrs: dict[str, Any] | None) -> TypeGuard[dict[str, Any]]:
     return attrs is not None and attrs.get("entity") == {"S": "ItemIdPointer"}
 
 
-def _old_item(cancelled: Cancelled, position: int) -> InventoryItem | None:
-    old = cancelled.reasons[position].get("Item")
-    return item_from_attributes(old) if old else None
-
-
-class DynamoDBInventoryRepository:
+class DynamoDBInventoryRepository(StockWrites):
     def __init__(self, client: Any = None) -> None:
         self._table = TableClient(client)
 
@@ -196,89 +176,6 @@ class DynamoDBInventoryRepository:
                 old = cancelled.reasons[0]["Item"]
                 raise HoldsRemain(found, int(old.get("reserved", {"N": "0"})["N"])) from cancelled
             raise ConditionNotMet(found) from cancelled
-
-    def _operations(
-        self, write: StockWrite, restrict_inventory: bool, audit: AuditContext, epoch_now: int
-    ) -> list[dict[str, Any]]:
-        line = write.line
-        if isinstance(line, IncrementLine):
-            update = increment_write(line, audit.created_date)
-            change = Change(
-                write.kind or AdjustmentKind.INCREMENT,
-                audit.reason,
-                audit.request_id,
-                line.index,
-                line.quantity,
-            )
-        elif write.path is None:
-            return [untracked_check(line.key)]
-        else:
-            condition, expression, values = decrement_write(
-                line, write.path, restrict_inventory, audit.created_date
-            )
-            update = {
-                "ConditionExpression": condition,
-                "UpdateExpression": expression,
-                "ExpressionAttributeValues": values,
-            }
-            kind, delta = decrement_adjustment(write.path, line.quantity)
-            change = Change(write.kind or kind, audit.reason, audit.request_id, line.index, delta)
-        return witnessed_update(line.key, update, change, audit, epoch_now)
-
-    def write_together(
-        self,
-        writes: Sequence[StockWrite],
-        *,
-        restrict_inventory: bool,
-        audit: AuditContext,
-        token: str,
-        marker: OrderMarker | None = None,
-    ) -> None:
-        operations: list[dict[str, Any]] = []
-        starts: list[int] = []  # each write's first operation (its update or check; a witness follows it)
-        epoch_now = int(time.time())
-        for write in writes:
-            starts.append(len(operations))
-            operations += self._operations(write, restrict_inventory, audit, epoch_now)
-        if marker is not None:
-            operations.append(marker_put(marker_attributes(marker, audit, epoch_now), table_name()))
-        try:
-            # One write retries its own conflicts; a pack hands them back, and its conflicted writes go alone.
-            self._table.transact(operations, token=token, retry_conflicts=len(writes) == 1)
-        except Cancelled as cancelled:
-            if marker is not None and cancelled.failed(len(operations) - 1):
-                raise decided(cancelled.reasons[-1].get("Item")) from cancelled
-            refused = {
-                w: _old_item(cancelled, start) for w, start in enumerate(starts) if cancelled.failed(start)
-            }
-            recorded = frozenset(
-                w
-                for w, start in enumerate(starts)
-                if start + 1 < len(operations)
-                and _is_witness(operations[start + 1])
-                and cancelled.failed(start + 1)
-            )
-            if refused or recorded:
-                raise WritesRefused(refused, recorded) from cancelled
-            conflicted = frozenset(
-                w
-                for w, start in enumerate(starts)
-                if cancelled.conflicted(start) or cancelled.conflicted(start + 1)
-            )
-            raise WritesConflicted(conflicted or frozenset(range(len(writes)))) from cancelled
-
-    def record_order_rejection(
-        self, marker: OrderMarker, failures: tuple[LineResult, ...], audit: AuditContext
-    ) -> None:
-        put = marker_put(marker_attributes(marker, audit, int(time.time()), failures), table_name())["Put"]
-        try:
-            self._table.call("put_item", **put)
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
-                raise
-            # Decided before (or this very put, retried after its answer was lost: the same failures).
-            found: dict[str, Any] | None = error.response.get("Item")  # type: ignore[assignment]
-            raise decided(found) from error
 
     def resolve_ids(self, store_id: str, item_ids: Iterable[str]) -> dict[str, ItemKey]:
         """Item ids to keys, through their pointers, in batched consistent reads; unknown ids left out."""

@@ -9,7 +9,7 @@ from aws_lambda_powertools.utilities.data_classes.common import BaseProxyEvent
 
 from stockroom.core.domain import AuditContext, LineErrorCode, LineResult
 from stockroom.http.auth import choose_store, stores_from_event
-from stockroom.http.idempotency import answer_is_provisional, remember_by_idempotency_key
+from stockroom.http.idempotency import answer_is_provisional, keyed_request_id, remember_by_idempotency_key
 from stockroom.http.request import request_id
 from stockroom.wiring import inventory_service
 
@@ -29,7 +29,9 @@ idempotent = remember_by_idempotency_key(current_store)
 
 
 def audit_context(router: BaseRouter, reason: str | None) -> AuditContext:
-    return inventory_service().audit_context(request_id(router), reason)
+    return inventory_service().audit_context(
+        request_id(router), reason, keyed=keyed_request_id(router) is not None
+    )
 
 
 # Lines that storage could not settle: a retry with the same Idempotency-Key must run again for them.
