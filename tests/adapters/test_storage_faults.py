@@ -9,9 +9,11 @@ import pytest
 from botocore.exceptions import ClientError, ReadTimeoutError
 
 from stockroom.adapters.dynamodb import client as dynamodb
+from stockroom.adapters.dynamodb import settle
+from stockroom.adapters.dynamodb.codec import item_to_attributes
 from stockroom.adapters.dynamodb.inventory import DynamoDBInventoryRepository
 from stockroom.core.deadline import ANSWER_RESERVE_SECONDS, MIN_REQUEST_SECONDS, within
-from stockroom.core.domain import DecrementLine, ItemKey, LineErrorCode
+from stockroom.core.domain import DecrementLine, InventoryItem, ItemKey, LineErrorCode
 from stockroom.core.errors import IdempotencyConflict, StorageUnavailable
 from stockroom.core.service import InventoryService
 from stockroom.http.errors import HTTP_STATUS
@@ -29,30 +31,70 @@ def cancelled(*codes: str) -> ClientError:
     )
 
 
+ITEM_AFTER = item_to_attributes(InventoryItem("id-1", "store", "variant", "loc", "product", True, quantity=4))
+
+
 class FaultyClient:
-    """Answers transact_write_items with the given faults first, then succeeds; counts the calls."""
+    """Answers writes (transact_write_items, update_item) with the given faults first, then succeeds;
+    counts the calls. Its reads show the item (`stamp`: the request that changed it last) and a ledger
+    whose records are `ledger` ({revision: (request, line)})."""
 
     def __init__(self, *faults: Exception) -> None:
         self.faults = list(faults)
         self.calls: list[dict[str, Any]] = []
+        self.reads = 0
+        self.witness_found = False
+        self.stamp = ("another-request", 0)
+        self.ledger: dict[int, tuple[str, int]] = {1: ("create", 0), 2: ("another-request", 0)}
 
-    def transact_write_items(self, **kwargs: Any) -> dict[str, Any]:
+    def _write(self, kwargs: dict[str, Any]) -> None:
         self.calls.append(kwargs)
         if self.faults:
             raise self.faults.pop(0)
+
+    def transact_write_items(self, **kwargs: Any) -> dict[str, Any]:
+        self._write(kwargs)
         return {}
+
+    def update_item(self, **kwargs: Any) -> dict[str, Any]:
+        self._write(kwargs)
+        return {"Attributes": ITEM_AFTER}
 
     def batch_get_item(self, **kwargs: Any) -> dict[str, Any]:
         return {"Responses": {}, "UnprocessedKeys": {}}
 
-    reads = 0
-    witness_found = False
+    def _record(self, revision: int) -> dict[str, Any]:
+        request, line = self.ledger[revision]
+        return {
+            "requestId": {"S": request},
+            "lineIndex": {"N": str(line)},
+            "createdDate": {"S": "2026-01-01T00:00:00.000Z"},
+        }
 
     def get_item(self, **kwargs: Any) -> dict[str, Any]:
         self.reads += 1
+        sk = kwargs["Key"]["sk"]["S"]
+        if sk == "ITEM":
+            request, line = self.stamp
+            change = {"kind": {"S": "DECREMENT"}, "reason": {"S": "r"}, "requestId": {"S": request}}
+            revision = {"N": str(max(self.ledger))}
+            return {
+                "Item": {
+                    **ITEM_AFTER,
+                    "revision": revision,
+                    "change": {"M": {**change, "lineIndex": {"N": str(line)}}},
+                }
+            }
+        if sk.startswith("ADJ#"):
+            revision = int(sk.rsplit("#", 1)[1])
+            return {"Item": self._record(revision)} if revision in self.ledger else {}
         # The witness itself (landed() checks its entity too: a tombstone is put where a pointer was).
         witness = {**kwargs["Key"], "entity": {"S": "ChangeWitness"}}
         return {"Item": witness} if self.witness_found else {}
+
+    def query(self, **kwargs: Any) -> dict[str, Any]:
+        self.reads += 1
+        return {"Items": [self._record(r) for r in sorted(self.ledger)]}
 
 
 @pytest.fixture(autouse=True)
@@ -65,6 +107,7 @@ def service_over(client: FaultyClient) -> InventoryService:
 
 
 def decrement(client: FaultyClient) -> Any:
+    """A one-line decrement: one single-item write."""
     service = service_over(client)
     [result] = service.decrement(
         [DecrementLine(0, KEY, 1)],
@@ -75,23 +118,20 @@ def decrement(client: FaultyClient) -> Any:
     return result
 
 
-def test_a_transaction_conflict_is_retried_and_then_applied_once() -> None:
-    client = FaultyClient(cancelled("TransactionConflict", "None"), cancelled("None", "TransactionConflict"))
-    result = decrement(client)
-    assert result.success
-    assert len(client.calls) == 3
-    # One token for every retry of one attempt: DynamoDB answers a repeat with the first outcome.
-    assert len({call["ClientRequestToken"] for call in client.calls}) == 1
+def packed(client: FaultyClient) -> Any:
+    """A two-line decrement: one transaction (a pack), each line with its witness."""
+    service = service_over(client)
+    return service.decrement(
+        [DecrementLine(0, KEY, 1), DecrementLine(1, ItemKey("store", "other", "loc"), 1)],
+        restrict_inventory=True,
+        audit=service.audit_context("rq", None),
+        return_entity=False,
+    )
 
 
-def test_endless_conflicts_are_temporarily_unavailable_never_insufficient_stock() -> None:
-    client = FaultyClient(*[cancelled("TransactionConflict", "None")] * 20)
-    result = decrement(client)
-    assert result.error is not None
-    assert result.error.code is LineErrorCode.TEMPORARILY_UNAVAILABLE
-    assert len(client.calls) == dynamodb.TRANSACTION_CONFLICT_ATTEMPTS
-
-
+BUSY = ClientError(
+    {"Error": {"Code": "TransactionConflictException", "Message": "held by a transaction"}}, "UpdateItem"
+)
 THROTTLED = ClientError({"Error": {"Code": "ThrottlingException", "Message": "slow"}}, "TransactWriteItems")
 INTERNAL = ClientError({"Error": {"Code": "InternalServerError", "Message": "oops"}}, "TransactWriteItems")
 MISMATCH = ClientError(
@@ -100,13 +140,31 @@ MISMATCH = ClientError(
 )
 
 
-def test_a_throttled_write_is_retried_within_the_budget_and_known_not_applied() -> None:
-    client = FaultyClient(*[THROTTLED] * 10)
+# --- a line written alone: one single-item write --------------------------------------------------------
+
+
+def test_a_write_to_an_item_a_transaction_holds_is_retried_and_applied_once() -> None:
+    client = FaultyClient(BUSY, BUSY)
+    result = decrement(client)
+    assert result.success
+    assert len(client.calls) == 3
+    assert all("TransactItems" not in call for call in client.calls)
+
+
+def test_a_hot_item_that_stays_busy_is_temporarily_unavailable_never_insufficient_stock() -> None:
+    client = FaultyClient(*[BUSY] * 50)
     result = decrement(client)
     assert result.error is not None
     assert result.error.code is LineErrorCode.TEMPORARILY_UNAVAILABLE
-    # The retry budget: three requests for the line, never the SDK's and ours multiplied.
-    assert len(client.calls) == dynamodb.REQUESTS_PER_WRITE
+    # Busy refusals cost nothing and apply nothing: they are sent again, within a bound.
+    assert len(client.calls) == dynamodb.BUSY_ATTEMPTS
+
+
+def test_a_throttled_write_is_retried_within_its_bound_and_known_not_applied() -> None:
+    client = FaultyClient(*[THROTTLED] * 50)
+    result = decrement(client)
+    assert result.error is not None and result.error.code is LineErrorCode.TEMPORARILY_UNAVAILABLE
+    assert len(client.calls) == dynamodb.BUSY_ATTEMPTS
 
 
 def test_one_transient_fault_is_retried_and_applied() -> None:
@@ -118,21 +176,46 @@ def test_one_transient_fault_is_retried_and_applied() -> None:
 @pytest.mark.parametrize(
     "fault", [INTERNAL, ReadTimeoutError(endpoint_url="http://dynamodb")], ids=["internal error", "timeout"]
 )
-def test_a_write_whose_answer_was_lost_is_unknown_not_unavailable(fault: Exception) -> None:
+def test_a_lost_answer_not_found_in_the_ledger_is_unknown_and_never_sent_again(fault: Exception) -> None:
     client = FaultyClient(*[fault] * 10)
     result = decrement(client)
     assert result.error is not None
-    # Sent, and maybe applied: the answer says so, and never that nothing was applied.
+    # Sent, and maybe applied (a request may still be held somewhere): never "nothing was applied".
     assert result.error.code is LineErrorCode.OUTCOME_UNKNOWN
-    # Two sends and the read of the witness: three requests in all.
-    assert len(client.calls) == dynamodb.REQUESTS_PER_WRITE - 1
-    assert client.reads == 1
+    # A relative change is never sent twice on a guess.
+    assert len(client.calls) == 1
+    assert client.reads >= 2  # the item, then the ledger
 
 
-def test_a_write_whose_answer_was_lost_but_whose_witness_is_there_is_applied() -> None:
-    client = FaultyClient(*[INTERNAL] * 10)
-    client.witness_found = True
+def test_a_lost_answer_is_applied_when_the_item_carries_its_change() -> None:
+    client = FaultyClient(INTERNAL)
+    client.stamp = ("rq", 0)
     assert decrement(client).success
+    assert len(client.calls) == 1
+
+
+def test_a_lost_answer_is_applied_when_the_ledger_holds_its_change() -> None:
+    client = FaultyClient(INTERNAL)
+    # Applied at revision 2, and another request's change came after it.
+    client.ledger = {1: ("create", 0), 2: ("rq", 0), 3: ("another-request", 0)}
+    assert decrement(client).success
+    assert len(client.calls) == 1
+
+
+def test_a_lost_answer_is_unknown_while_the_ledger_lags(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(settle, "LEDGER_WAIT_SECONDS", 0.1)
+    client = FaultyClient(INTERNAL)
+    client.ledger = {1: ("create", 0), 2: ("rq", 0), 3: ("another-request", 0)}
+    original = client.get_item
+
+    def lagging(**kwargs: Any) -> dict[str, Any]:
+        if kwargs["Key"]["sk"]["S"].endswith("000000000003"):
+            return {}  # the item is at revision 3; the ledger holds up to 2
+        return original(**kwargs)
+
+    client.get_item = lagging  # type: ignore[method-assign]
+    result = decrement(client)
+    assert result.error is not None and result.error.code is LineErrorCode.OUTCOME_UNKNOWN
 
 
 def test_past_the_deadline_nothing_is_sent_and_the_line_is_known_not_applied() -> None:
@@ -143,19 +226,43 @@ def test_past_the_deadline_nothing_is_sent_and_the_line_is_known_not_applied() -
     assert client.calls == []
 
 
+# --- packed lines: transactions with witnesses ------------------------------------------------------------
+
+
+def test_a_pack_whose_lines_all_met_other_writers_is_retried_whole_with_its_token() -> None:
+    client = FaultyClient(cancelled("TransactionConflict", "None", "TransactionConflict", "None"))
+    results = packed(client)
+    assert all(r.success for r in results)
+    assert len(client.calls) == 2
+
+
+def test_a_packed_write_whose_answer_was_lost_but_whose_witness_is_there_is_applied() -> None:
+    client = FaultyClient(*[INTERNAL] * 10)
+    client.witness_found = True
+    assert all(r.success for r in packed(client))
+
+
+def test_a_packed_write_whose_answer_was_lost_is_unknown_not_unavailable() -> None:
+    client = FaultyClient(*[INTERNAL] * 10)
+    results = packed(client)
+    assert {r.error.code for r in results if r.error} == {LineErrorCode.OUTCOME_UNKNOWN}
+    # Two sends and the read of the witness: three requests in all.
+    assert len(client.calls) == dynamodb.REQUESTS_PER_WRITE - 1
+
+
 def test_a_token_used_before_with_other_parameters_is_sent_again_under_its_own() -> None:
     # A retry under the same Idempotency-Key carries other dates: DynamoDB refuses its token as used with
-    # other parameters; sent again under a token of its own parameters, the witness decides.
+    # other parameters; sent again under a token of its own parameters, the witnesses decide.
     client = FaultyClient(MISMATCH)
-    assert decrement(client).success
+    assert all(r.success for r in packed(client))
     first, second = (call["ClientRequestToken"] for call in client.calls)
     assert first != second
 
 
 def test_a_mismatch_that_persists_is_a_conflict_never_a_500() -> None:
     client = FaultyClient(MISMATCH, MISMATCH)
-    result = decrement(client)
-    assert result.error is not None and result.error.code is LineErrorCode.IDEMPOTENCY_CONFLICT
+    results = packed(client)
+    assert {r.error.code for r in results if r.error} == {LineErrorCode.IDEMPOTENCY_CONFLICT}
     assert HTTP_STATUS[IdempotencyConflict] == 409
 
 
