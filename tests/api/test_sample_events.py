@@ -39,8 +39,8 @@ EXPECTED_BATCH_ITEM_FAILURES = {
     "OrderPlacedFunction/poison-and-good.json": ["2e1424d4-f796-459a-8184-9c92662be6da"],
     "AvailabilityFunction/out-of-stock.json": [],
     "LedgerFunction/decrement.json": [],
-    # A timer of a reservation that is not there (any more): nothing to do, nothing failed.
-    "ReservationExpiryFunction/timer-removed.json": [],
+    # A confirmed reservation's record deleted after its retention: nothing to do, nothing failed.
+    "ReservationExpiryFunction/reservation-removed.json": [],
     "ItemEventsFunction/decrement.json": [],
 }
 

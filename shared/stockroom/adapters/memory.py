@@ -43,6 +43,7 @@ from stockroom.core.rules import (
     judge_increment,
     quantity_change,
 )
+from stockroom.core.tags import tag_expired, tag_units
 
 
 class InMemoryInventoryRepository:
@@ -55,8 +56,6 @@ class InMemoryInventoryRepository:
         self._witnesses: set[tuple[ItemKey, str, int]] = set()  # (item, request, line) of applied lines
         # Decided orders: None where applied, the failures where rejected.
         self.orders: dict[tuple[str, str], tuple[LineResult, ...] | None] = {}
-        # Each item's holds: reservation id -> (units, expiresAt); the item's `reserved` is their sum.
-        self.holds: dict[ItemKey, dict[str, tuple[int, str]]] = {}
         self.stores: dict[str, str] = {}  # store -> default location
         self.attempts: dict[tuple[ItemKey, str, int], list[str]] = {}  # (item, request, line) -> stamps
         self.writes = 0  # how many changes reached "storage" (the unit tier counts them)
@@ -209,29 +208,22 @@ class InMemoryInventoryRepository:
                 current, after, audit, line_index, AdjustmentKind.UPDATE, quantity_change(before, after)
             )
 
-    def reclaim_expired(self, key: ItemKey, audit: AuditContext) -> int:
+    def reclaim_expired(self, item: InventoryItem, audit: AuditContext) -> int:
         with self._lock:
-            holds = self.holds.get(key, {})
-            expired = [name for name, (_, until) in holds.items() if until <= audit.created_date]
-            item = self.items.get(key)
-            if not expired or item is None:
-                return 0
-            freed = sum(holds.pop(name)[0] for name in expired)
+            expired = [tag for tag in item.holds if tag_expired(tag, audit.created_date)]
+            current = self.items.get(item.key)
+            if not expired or current is None or not set(expired) <= set(current.holds):
+                return 0  # none, or another call took one of them first
+            freed = sum(map(tag_units, expired))
             after = replace(
-                item,
-                reserved=item.reserved - freed,
-                revision=item.revision + 1,
+                current,
+                reserved=current.reserved - freed,
+                holds=tuple(t for t in current.holds if t not in expired),
+                revision=current.revision + 1,
                 updated_date=audit.created_date,
             )
-            self._change(item, after, audit, 0, AdjustmentKind.EXPIRE, -freed)
+            self._change(current, after, audit, 0, AdjustmentKind.EXPIRE, -freed)
             return freed
-
-    def expired_reserved(self, keys: Iterable[ItemKey], now: str) -> dict[ItemKey, int]:
-        with self._lock:
-            return {
-                key: sum(units for units, until in self.holds.get(key, {}).values() if until <= now)
-                for key in keys
-            }
 
     def delete(self, before: InventoryItem, *, line_index: int, audit: AuditContext) -> None:
         with self._lock:

@@ -1,7 +1,7 @@
 """The in-memory `ReservationRepository`: the same conditions as DynamoDB's, under the inventory's lock.
 
-It shares its items, holds and ledger with an `InMemoryInventoryRepository`, so a hold and a sale of
-the same item meet as they do in one table.
+It shares its items and ledger with an `InMemoryInventoryRepository`, so a hold and a sale of the same item
+meet as they do in one table: a hold is decided on its item, by its tag in the item's `holds`.
 """
 
 from __future__ import annotations
@@ -23,8 +23,13 @@ class InMemoryReservationRepository:
         inventory = self._inventory
         with inventory._lock:
             refused: dict[int, InventoryItem | None] = {}
+            ours = 0
             for position, line in enumerate(reservation.lines):
                 item = inventory.items.get(reservation.key(line))
+                if item is not None and line.tracked and line.tag in item.holds:
+                    ours += 1
+                    refused[position] = item  # held already, by this very reservation
+                    continue
                 holds = (
                     item is not None
                     and item.id == line.item_id
@@ -33,73 +38,78 @@ class InMemoryReservationRepository:
                 )
                 if not holds:
                     refused[position] = item
-            if refused:
+            if refused and ours < len(refused):
                 raise WritesRefused(refused)
-            for position, line in enumerate(reservation.holds):
-                key = reservation.key(line)
-                item = inventory.items[key]
-                inventory.holds.setdefault(key, {})[reservation.id] = (line.quantity, reservation.expires_at)
-                after = replace(
-                    item,
-                    reserved=item.reserved + line.quantity,
-                    revision=item.revision + 1,
-                    updated_date=audit.created_date,
-                )
-                inventory._change(item, after, audit, position, AdjustmentKind.RESERVE, line.quantity)
-            self.reservations[(reservation.store_id, reservation.id)] = reservation
+            if not refused:
+                for position, line in enumerate(reservation.lines):
+                    if not line.tracked:
+                        continue
+                    item = inventory.items[reservation.key(line)]
+                    after = replace(
+                        item,
+                        reserved=item.reserved + line.quantity,
+                        holds=(*item.holds, line.tag),
+                        revision=item.revision + 1,
+                        updated_date=audit.created_date,
+                    )
+                    inventory._change(item, after, audit, position, AdjustmentKind.RESERVE, line.quantity)
+            self.reservations.setdefault((reservation.store_id, reservation.id), reservation)
 
     def get_reservation(self, store_id: str, reservation_id: str) -> Reservation | None:
         with self._inventory._lock:
             return self.reservations.get((store_id, reservation_id))
 
-    def _current(self, reservation: Reservation, now: str) -> Reservation:
-        """The stored reservation, if the calls' shared condition holds (ACTIVE, not expired)."""
-        current = self.reservations[(reservation.store_id, reservation.id)]
-        if current.status_at(now) is not ReservationStatus.ACTIVE:
-            raise ReservationChanged(current)
-        return current
+    def _gone(self, reservation: Reservation) -> bool:
+        """Whether a tracked line's tag is no longer on its item (another call finished that hold)."""
+        items = self._inventory.items
+        return any(
+            (item := items.get(reservation.key(line))) is None or line.tag not in item.holds
+            for line in reservation.holds
+        )
 
     def finish(self, reservation: Reservation, status: ReservationStatus, audit: AuditContext) -> None:
         inventory, now = self._inventory, audit.created_date
         with inventory._lock:
-            current = self._current(reservation, now)
+            if self._gone(reservation):
+                raise ReservationChanged(self.reservations.get((reservation.store_id, reservation.id)))
             confirm = status is ReservationStatus.CONFIRMED
-            for position, line in enumerate(current.lines):
+            for position, line in enumerate(reservation.lines):
                 if not line.tracked:
                     continue
-                key = current.key(line)
+                key = reservation.key(line)
                 item = inventory.items[key]
-                del inventory.holds[key][current.id]
                 after = replace(
                     item,
                     quantity=(item.quantity or 0) - line.quantity if confirm else item.quantity,
                     reserved=item.reserved - line.quantity,
+                    holds=tuple(t for t in item.holds if t != line.tag),
                     revision=item.revision + 1,
                     updated_date=now,
                 )
                 kind = AdjustmentKind.CONFIRM if confirm else AdjustmentKind.RELEASE
                 inventory._change(item, after, audit, position, kind, -line.quantity)
-            finished = replace(current, status=status, updated_date=now)
-            self.reservations[(current.store_id, current.id)] = finished
+            stored = self.reservations[(reservation.store_id, reservation.id)]
+            if stored.status is ReservationStatus.ACTIVE:
+                self.reservations[(stored.store_id, stored.id)] = replace(
+                    stored, status=status, updated_date=now
+                )
 
-    def extend(self, reservation: Reservation, expires_at: str, now: str) -> None:
-        with self._inventory._lock:
-            current = self._current(reservation, now)
-            for line in current.holds:
-                holds = self._inventory.holds[current.key(line)]
-                holds[current.id] = (holds[current.id][0], expires_at)
-            self.reservations[(current.store_id, current.id)] = replace(
-                current, expires_at=expires_at, updated_date=now
-            )
+    def extend(self, reservation: Reservation, extended: Reservation, now: str) -> None:
+        inventory = self._inventory
+        with inventory._lock:
+            if self._gone(reservation):
+                raise ReservationChanged(self.reservations.get((reservation.store_id, reservation.id)))
+            for old, new in zip(reservation.lines, extended.lines, strict=True):
+                if old.tracked:
+                    key = reservation.key(old)
+                    item = inventory.items[key]
+                    swapped = (*(t for t in item.holds if t != old.tag), new.tag)
+                    inventory.items[key] = replace(item, holds=swapped)  # no change of the item: no revision
+            self.reservations[(reservation.store_id, reservation.id)] = extended
 
-    def mark_expired(self, reservation: Reservation, now: str) -> bool:
+    def keep_expired(self, reservation: Reservation, now: str) -> None:
         with self._inventory._lock:
-            current = self.reservations.get((reservation.store_id, reservation.id))
-            if current is None or current.status_at(now) is not ReservationStatus.EXPIRED:
-                return False
-            if current.status is not ReservationStatus.ACTIVE:
-                return False
-            self.reservations[(current.store_id, current.id)] = replace(
-                current, status=ReservationStatus.EXPIRED, updated_date=now
-            )
-            return True
+            stored = self.reservations.get((reservation.store_id, reservation.id))
+            if stored is None or stored.status is ReservationStatus.ACTIVE:
+                expired = replace(reservation, status=ReservationStatus.EXPIRED, updated_date=now)
+                self.reservations[(reservation.store_id, reservation.id)] = expired

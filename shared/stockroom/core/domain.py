@@ -104,6 +104,8 @@ class InventoryItem:
     # Units that reservations hold (SPEC §7). As stored, it may still count holds that expired and were
     # not reclaimed yet; the service shows live counts (`InventoryService.live`).
     reserved: int = 0
+    # The tags of the holds that `reserved` counts (stockroom.core.tags: units and expiry of each).
+    holds: tuple[int, ...] = ()
 
     @property
     def key(self) -> ItemKey:

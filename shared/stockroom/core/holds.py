@@ -1,12 +1,16 @@
 """Reservations (SPEC §7), as the domain sees them: units of items held for a short time, all or nothing.
 
-A reservation is stored once, and each of its tracked lines as a hold beside its item. The item keeps the
-sum of its holds in `reserved` (and `available = quantity - reserved`, because a condition cannot
-subtract), so every stock rule reads availability from the item alone, in one conditional write.
+Each tracked line is a hold on its item: the item counts it in `reserved` (and `available = quantity -
+reserved`, because a condition cannot subtract) and names it by a tag in its `holds` set, which carries the
+hold's units and expiry (`stockroom.core.tags`). So every stock rule reads availability from the item
+alone, in one conditional write, and the item is where each hold's fate is decided: confirm, release,
+extend and the reclaim of an expired hold each need the hold's tag on the item, and remove it. The
+reservation record tells the reservation's story (its lines, status, expiry) and is written after the
+items.
 
 Expiry is exact without a sweeper: a hold counts while `now < expiresAt`. Storage may still count a hold
 that has expired; a write that needs those units reclaims the item's expired holds first (each on
-condition that it is still there and has expired), and reads leave them out.
+condition that its tag is still there), and reads leave them out.
 """
 
 from __future__ import annotations
@@ -17,8 +21,7 @@ from datetime import UTC, datetime, timedelta
 
 from stockroom.core.domain import ItemKey
 
-# Each tracked line is two operations of the create transaction (its item and its hold), and the
-# reservation and its expiry timer two more: 40 lines is 82 of DynamoDB's 100.
+# A reservation of several lines holds them in one transaction, an operation each (of DynamoDB's 100).
 MAX_RESERVATION_LINES = 40
 MIN_TTL_SECONDS = 1
 MAX_TTL_SECONDS = 86_400
@@ -39,6 +42,7 @@ class ReservationLine:
     item_id: str
     quantity: int
     tracked: bool  # an untracked item's line is accepted and holds nothing
+    tag: int = 0  # the hold's tag on its item (stockroom.core.tags); 0 for an untracked line
 
 
 @dataclass(frozen=True, slots=True)

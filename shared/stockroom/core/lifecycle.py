@@ -73,7 +73,7 @@ class ItemRemoval(StockChanges):
                 if isinstance(refused, HoldsRemain) and refused.item is not None:
                     key = refused.item.key
                     # Holds that expired still count in storage until reclaimed: reclaim, then look again.
-                    if self._repository.reclaim_expired(key, audit) > 0:
+                    if self._repository.reclaim_expired(refused.item, audit) > 0:
                         return Retry(self._repository.get_items([key]).get(key))
                     return LineResult(index, item_id, error=holds_remain(refused.item, refused.reserved))
                 return Retry(refused.item)  # changed since it was read: delete it as it is now

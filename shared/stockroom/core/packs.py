@@ -112,7 +112,7 @@ def freed_for(repository: InventoryRepository, item: InventoryItem, units: int, 
         item.track_quantity
         and item.reserved > 0
         and item.available < units
-        and repository.reclaim_expired(item.key, audit) > 0
+        and repository.reclaim_expired(item, audit) > 0
     )
 
 

@@ -197,38 +197,37 @@ class InventoryRepository(Protocol):
 
     def default_location(self, store_id: str) -> str | None: ...
 
-    def reclaim_expired(self, key: ItemKey, audit: AuditContext) -> int:
-        """Free the item's holds that expired by `audit.created_date`, each on condition that it is still
-        there and still expired, in one change of the item (an EXPIRE record). Returns the units freed:
-        0 when there were none, or another writer changed them first."""
-        ...
-
-    def expired_reserved(self, keys: Iterable[ItemKey], now: str) -> dict[ItemKey, int]:
-        """How many units each item's stored `reserved` still counts for holds expired by `now`."""
+    def reclaim_expired(self, item: InventoryItem, audit: AuditContext) -> int:
+        """Free the holds of `item` (as read or judged) that expired by `audit.created_date`, each on
+        condition that its tag is still on the item, in one change of the item (an EXPIRE record). Returns
+        the units freed: 0 when there were none, or another writer took one of them first."""
         ...
 
 
 class ReservationRepository(Protocol):
     def reserve(self, reservation: Reservation, audit: AuditContext, token: str) -> None:
-        """Hold every tracked line (its item's `available >= n`, then reserved += n), check that every
-        untracked line's item still does not track, and store the reservation: one transaction, or nothing.
-        Raises WritesRefused (positions are those of `reservation.lines`) or WritesConflicted."""
+        """Hold every tracked line (its item's `available >= n`, then reserved += n and the line's tag on
+        the item), check that every untracked line's item still does not track, all or nothing; then store
+        the reservation. A hold whose tag is on its item already is this reservation's own (an earlier send)
+        and is not taken twice. Raises WritesRefused (positions are those of `reservation.lines`) or
+        WritesConflicted."""
         ...
 
     def get_reservation(self, store_id: str, reservation_id: str) -> Reservation | None: ...
 
     def finish(self, reservation: Reservation, status: ReservationStatus, audit: AuditContext) -> None:
-        """CONFIRMED (every hold taken off hand) or RELEASED (every hold freed), in one transaction, on
-        condition that the reservation is ACTIVE and not expired at `audit.created_date`. Raises
-        ReservationChanged or WritesConflicted."""
+        """CONFIRMED (every hold taken off hand) or RELEASED (every hold freed), all or nothing, on condition
+        that every hold's tag is still on its item; then the record. Raises ReservationChanged (with the
+        record as it then says) or WritesConflicted."""
         ...
 
-    def extend(self, reservation: Reservation, expires_at: str, now: str) -> None:
-        """Move the expiry of the reservation and of its holds, on the same condition as `finish`."""
+    def extend(self, reservation: Reservation, extended: Reservation, now: str) -> None:
+        """Swap each hold's tag for `extended`'s (the same lines, a later expiry) on condition that the old
+        tag is still on the item; then the record. Raises ReservationChanged."""
         ...
 
-    def mark_expired(self, reservation: Reservation, now: str) -> bool:
-        """Store EXPIRED for an ACTIVE reservation that has expired; False if it was not (any more)."""
+    def keep_expired(self, reservation: Reservation, now: str) -> None:
+        """Store the reservation EXPIRED, unless its record says it finished otherwise."""
         ...
 
 

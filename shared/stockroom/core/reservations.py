@@ -1,12 +1,14 @@
 """Reservations (SPEC §7): create, read, confirm, release and extend, on the two ports.
 
-Every change is one transaction whose conditions are the rule: a hold needs `available >= n` on its item;
-confirm, release and extend need the reservation ACTIVE and unexpired. A refusal hands back what storage
-judged, and this service decides from that: reclaim the item's expired holds and try again, or answer.
+Every change is conditional on its rule: a hold needs `available >= n` on its item; confirm, release and
+extend need the hold's tag still on its item (nothing else took it) and the reservation ACTIVE and
+unexpired. A refusal hands back what storage judged, and this service decides from that: reclaim the
+item's expired holds and try again, or answer.
 """
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -39,6 +41,7 @@ from stockroom.core.ports import (
     WritesRefused,
 )
 from stockroom.core.rules import MAX_UNITS_PER_LINE
+from stockroom.core.tags import hold_tag
 from stockroom.core.writes import MAX_WRITE_ATTEMPTS, backoff
 
 _CONFLICT = {
@@ -99,16 +102,14 @@ class ReservationService:
         reservation_id = self._new_id(store_id, audit.request_id)
         if failing:
             return self._made_before(store_id, reservation_id, _refused(failing, merged, indexes))
+        if audit.keyed and (made := self._reservations.get_reservation(store_id, reservation_id)):
+            return made  # this very request, answered before (its answer lost)
         now = audit.created_date
-        reservation = Reservation(
-            id=reservation_id,
-            store_id=store_id,
-            status=ReservationStatus.ACTIVE,
-            lines=tuple(_line(items[key], units) for key, units in merged.items()),
-            expires_at=iso_after(now, ttl_seconds),
-            created_date=now,
-            updated_date=now,
+        reservation = _made_at(
+            reservation_id, store_id, [(items[k], u) for k, u in merged.items()], now, ttl_seconds
         )
+        if audit.keyed:
+            reservation = self._earlier_attempt(reservation, items, ttl_seconds, audit)
         for attempt in range(MAX_WRITE_ATTEMPTS):
             try:
                 self._reservations.reserve(reservation, audit, token=f"{audit.request_id}:reserve:{attempt}")
@@ -122,6 +123,28 @@ class ReservationService:
                 except ReservationRefused as refusal:
                     return self._made_before(store_id, reservation.id, refusal)
         raise StorageUnavailable(KEPT_CHANGING)
+
+    def _earlier_attempt(
+        self, reservation: Reservation, items: dict[ItemKey, InventoryItem], ttl: int, audit: AuditContext
+    ) -> Reservation:
+        """An earlier attempt of this keyed request may have held the items and not stored the reservation
+        (its answer lost before that): its holds' tags are on the items, and this attempt adopts them
+        rather than holding the units twice. Else this attempt, noted for a later one."""
+        first = reservation.lines[0]
+        key = reservation.key(first)
+        for stamp in self._inventory.begin_attempt(key, audit.request_id, 0, audit.created_date):
+            earlier = _made_at(
+                reservation.id,
+                reservation.store_id,
+                [(items[reservation.key(line)], line.quantity) for line in reservation.lines],
+                stamp,
+                ttl,
+            )
+            if all(
+                not line.tracked or line.tag in items[reservation.key(line)].holds for line in earlier.lines
+            ):
+                return earlier
+        return reservation
 
     def _made_before(self, store_id: str, reservation_id: str, refusal: ReservationRefused) -> Reservation:
         """The refusal, unless this very reservation was made by an earlier attempt whose answer was lost
@@ -148,7 +171,10 @@ class ReservationService:
             if item is None or item.id != line.item_id:
                 failing[key] = None  # gone (or deleted and made again: another item now)
             elif item.track_quantity != line.tracked:
-                lines[position] = replace(line, tracked=item.track_quantity)
+                tag = _tag(reservation.id, position, line.quantity, reservation.expires_at)
+                lines[position] = replace(
+                    line, tracked=item.track_quantity, tag=tag if item.track_quantity else 0
+                )
             elif not self._holds(item, line.quantity, audit):
                 failing[key] = item
             # Otherwise the item changed under the write, or expired holds were just freed: again.
@@ -211,8 +237,19 @@ class ReservationService:
         expires_at = iso_after(now, ttl_seconds)
 
         def write(reservation: Reservation) -> Reservation:
-            self._reservations.extend(reservation, expires_at, now)
-            return replace(reservation, expires_at=expires_at, updated_date=now)
+            extended = replace(
+                reservation,
+                expires_at=expires_at,
+                updated_date=now,
+                lines=tuple(
+                    replace(
+                        line, tag=_tag(reservation.id, p, line.quantity, expires_at) if line.tracked else 0
+                    )
+                    for p, line in enumerate(reservation.lines)
+                ),
+            )
+            self._reservations.extend(reservation, extended, now)
+            return extended
 
         return self._while_active(store_id, reservation_id, now, write, lambda _, __: None)
 
@@ -243,16 +280,18 @@ class ReservationService:
                 reservation = self.get(store_id, reservation_id)
         raise StorageUnavailable("The reservation kept changing under this call; nothing was changed.")
 
-    def expire(self, store_id: str, reservation_id: str, audit: AuditContext) -> Reservation | None:
-        """The collector's work once a reservation's timer is gone: free its expired holds, then store it
-        EXPIRED. Returns the reservation if it is EXPIRED now (whoever stored it), else None."""
-        reservation = self._reservations.get_reservation(store_id, reservation_id)
-        if reservation is None or reservation.status_at(audit.created_date) is not ReservationStatus.EXPIRED:
+    def expire(self, reservation: Reservation, audit: AuditContext) -> Reservation | None:
+        """The collector's work once DynamoDB deleted an expired reservation's record (`reservation` is it,
+        as it was): free its holds that nothing took meanwhile, then keep it as EXPIRED. Returns it EXPIRED,
+        or None if it had not expired (it was finished, or extended)."""
+        if reservation.status_at(audit.created_date) is not ReservationStatus.EXPIRED:
             return None
-        for line in reservation.holds:
-            self._inventory.reclaim_expired(reservation.key(line), audit)
-        if reservation.status is ReservationStatus.ACTIVE:
-            self._reservations.mark_expired(reservation, audit.created_date)
+        if reservation.status is not ReservationStatus.ACTIVE:
+            return None
+        items = self._inventory.get_items(reservation.key(line) for line in reservation.holds)
+        for item in items.values():
+            self._inventory.reclaim_expired(item, audit)
+        self._reservations.keep_expired(reservation, audit.created_date)
         return replace(reservation, status=ReservationStatus.EXPIRED)
 
 
@@ -263,8 +302,38 @@ def _reservation_id(store_id: str, request_id: str) -> str:
     return str(uuid.uuid5(_IDS, f"{store_id}#{request_id}"))
 
 
-def _line(item: InventoryItem, units: int) -> ReservationLine:
-    return ReservationLine(item.variant_id, item.location_id, item.id, units, item.track_quantity)
+def _tag(reservation_id: str, position: int, units: int, expires_at: str) -> int:
+    """A hold's tag: its units and expiry, and three digits of the reservation and line, so that the same
+    reservation sent again makes the same tag (and is recognised) while two holds of one size expiring at
+    the same millisecond are told apart."""
+    uniq = int(hashlib.sha256(f"{reservation_id}#{position}".encode()).hexdigest()[:8], 16)
+    return hold_tag(units, expires_at, uniq)
+
+
+def _made_at(
+    reservation_id: str, store_id: str, lines: list[tuple[InventoryItem, int]], now: str, ttl_seconds: int
+) -> Reservation:
+    """The reservation of these items and units, as made at `now`."""
+    expires_at = iso_after(now, ttl_seconds)
+    return Reservation(
+        id=reservation_id,
+        store_id=store_id,
+        status=ReservationStatus.ACTIVE,
+        lines=tuple(
+            ReservationLine(
+                item.variant_id,
+                item.location_id,
+                item.id,
+                units,
+                item.track_quantity,
+                _tag(reservation_id, position, units, expires_at) if item.track_quantity else 0,
+            )
+            for position, (item, units) in enumerate(lines)
+        ),
+        expires_at=expires_at,
+        created_date=now,
+        updated_date=now,
+    )
 
 
 def _validate_ttl(ttl_seconds: int) -> None:

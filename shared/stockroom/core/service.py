@@ -41,6 +41,7 @@ from stockroom.core.paging import Page, cursor_scope, decode_cursor, encode_curs
 from stockroom.core.ports import ConditionNotMet, InventoryRepository
 from stockroom.core.rules import apply_update, revision_mismatch
 from stockroom.core.stock import DEFAULT_PARALLEL_WRITES, NOT_FOUND, busy, failed
+from stockroom.core.tags import expired_units, tag_expired
 from stockroom.core.transfers import Transfers
 
 DEFAULT_LOCATION_TTL_SECONDS = 300.0
@@ -160,12 +161,16 @@ class InventoryService(ItemRemoval, Transfers):
 
     def live(self, items: list[InventoryItem]) -> list[InventoryItem]:
         """The items as a reader sees them: a hold stops counting at its expiry (SPEC §7), whether or not
-        it has been reclaimed yet. Only items that hold anything cost a read."""
-        held = [item.key for item in items if item.reserved > 0]
-        if not held:
-            return items
-        expired = self._repository.expired_reserved(held, self.now())
-        return [replace(i, reserved=i.reserved - expired.get(i.key, 0)) for i in items]
+        it has been reclaimed yet. The item's hold tags say which have expired: no read."""
+        now = self.now()
+        return [
+            replace(
+                i, reserved=i.reserved - expired, holds=tuple(t for t in i.holds if not tag_expired(t, now))
+            )
+            if i.holds and (expired := expired_units(i.holds, now))
+            else i
+            for i in items
+        ]
 
     def get_items(self, keys: Iterable[ItemKey]) -> dict[ItemKey, InventoryItem]:
         """Strongly consistent reads of many items at once; missing keys are left out."""

@@ -1,11 +1,12 @@
-"""The collector of expired reservations: DynamoDB's TTL deletes a reservation's timer once it expires,
-and its REMOVE on the table's stream brings the reservation here.
+"""The collector of expired reservations: DynamoDB's TTL deletes an ACTIVE reservation's record once it
+expires (its TTL is its expiry until it is finished), and the REMOVE on the table's stream brings the
+reservation, as it was, here.
 
 Correctness never waits for this (a hold stops counting at its expiry, and the call that needs its units
 reclaims it): this frees what nobody needed, so that stored counts catch up, the ledger gets its EXPIRE
-records, and `InventoryReservationExpired` is published. Every step is conditional, so a redelivered
-record, or a timer deleted by confirm or release, changes nothing; the event is published at least once
-(consumers de-duplicate on the reservation id).
+records, and `InventoryReservationExpired` is published; the reservation is then kept as EXPIRED for GET.
+Every step is conditional, so a redelivered record, or a finished reservation deleted after its retention,
+changes nothing; the event is published at least once (consumers de-duplicate on the reservation id).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from stockroom.adapters.dynamodb.reservation_codec import reservation_from_attributes
 from stockroom.adapters.eventbridge import publish
 from stockroom.wiring import inventory_service, reservation_service
 
@@ -33,13 +35,14 @@ def process_expiry_batch(event: dict[str, Any], context: LambdaContext) -> Parti
 
 def handle_timer_removed(record: DynamoDBRecord) -> str:
     old = (record.raw_event.get("dynamodb") or {}).get("OldImage") or {}
-    if record.raw_event.get("eventName") != "REMOVE" or old.get("entity") != {"S": "ReservationTimer"}:
+    if record.raw_event.get("eventName") != "REMOVE" or old.get("entity") != {"S": "Reservation"}:
         return "ignored"
-    store_id, reservation_id = old["storeId"]["S"], old["reservationId"]["S"]
+    reservation = reservation_from_attributes(old)
+    store_id, reservation_id = reservation.store_id, reservation.id
     audit = inventory_service().audit_context(f"expiry:{reservation_id}", "RESERVATION_EXPIRED")
-    expired = reservation_service().expire(store_id, reservation_id, audit)
+    expired = reservation_service().expire(reservation, audit)
     if expired is None:
-        return "finished"  # confirmed or released (their timer goes too), or extended: nothing to do
+        return "finished"  # confirmed or released (kept a while, then deleted), or extended: nothing to do
     publish(
         [
             (

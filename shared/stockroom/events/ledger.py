@@ -65,5 +65,7 @@ def handle_stream_record(record: DynamoDBRecord) -> str:
         return ""
     before = item_from_attributes(old) if is_item_attributes(old) else None
     after = item_from_attributes(new)
+    if before is not None and before.revision == after.revision:
+        return ""  # no change of the item (an extended hold's tag swapped): its record stands as written
     ledger().put(after, adjustment(before, after, change))
     return change.kind.value

@@ -54,6 +54,8 @@ def item_to_attributes(item: InventoryItem) -> AttributeMap:
     }
     # What live reservations hold; kept on every item, so a hold's units survive a change of anything else.
     attrs["reserved"] = n(item.reserved)
+    if item.holds:  # DynamoDB keeps no empty set: no holds, no attribute
+        attrs["holds"] = {"NS": [str(tag) for tag in item.holds]}
     if item.track_quantity:
         attrs["quantity"] = n(item.quantity or 0)
         # Conditions cannot subtract, so "quantity - reserved >= n" is kept as "available >= n".
@@ -101,6 +103,7 @@ def item_from_attributes(attrs: Mapping[str, Any]) -> InventoryItem:
         category_ids=tuple(c["S"] for c in attrs.get("categoryIds", {}).get("L", [])),
         low_stock_threshold=opt_int(attrs, "lowStockThreshold"),
         reserved=opt_int(attrs, "reserved") or 0,
+        holds=tuple(int(tag) for tag in attrs.get("holds", {}).get("NS", ())),
     )
 
 

@@ -1,102 +1,89 @@
-"""Reclaiming a reservation's expired holds from an item, without the reservation itself: every stock
-write may need it (a hold stops counting at its expiry, SPEC §7), so the functions that never hold stock
-load this and not the reservations' modules.
+"""Reclaiming expired holds from an item, by their tags alone: every stock write may need it (a hold stops
+counting at its expiry, SPEC §7), so the functions that never hold stock load this and not the
+reservations' modules.
 
-A reclaim is one transaction: each expired hold still there and still expired (a conditional delete), and
-the item's reserved -= their sum, stamped as an EXPIRE change for the ledger.
+An item names each hold it counts by a tag that carries the hold's units and expiry
+(`stockroom.core.tags`), so a reclaim reads nothing but the item it judged: one single-item write removes
+the expired tags, each on condition that it is still there (a confirm, release or extend that came first
+wins), and frees their units, stamped as an EXPIRE change for the ledger.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
-from stockroom.adapters.dynamodb.client import Cancelled, TableClient
+from stockroom.adapters.dynamodb.client import InDoubt, Refused, TableClient
 from stockroom.adapters.dynamodb.codec import change_attributes, n
-from stockroom.adapters.dynamodb.layout import HOLD_PREFIX, AttributeMap, item_key_attrs, item_pk, table_name
-from stockroom.core.domain import AdjustmentKind, AuditContext, Change, ItemKey
+from stockroom.adapters.dynamodb.layout import AttributeMap, item_key_attrs, table_name
+from stockroom.core.domain import AdjustmentKind, AuditContext, Change, InventoryItem, ItemKey
+from stockroom.core.tags import tag_expired, tag_units
 
-# A reclaim is one transaction: the item's update and up to this many holds.
-_RECLAIM_HOLDS = 99
+
+def tag_set(*tags: int) -> AttributeMap:
+    return {"NS": [str(t) for t in tags]}
 
 
 def item_change(
-    key: ItemKey, change: Change, now: str, condition: str, sets: str, values: AttributeMap
+    key: ItemKey,
+    change: Change,
+    now: str,
+    condition: str,
+    sets: str,
+    values: AttributeMap,
+    *,
+    add: str = "",
+    delete: str = "",
+    names: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """One item's conditional update that also stamps the change (for the ledger) and bumps its revision."""
+    """One item's conditional update (an UpdateItem's parameters) that also stamps the change (for the
+    ledger) and bumps its revision; `add`/`delete` are the clauses that put tags in or take them out."""
+    expression = f"SET #change = :change, revision = revision + :one, updatedDate = :now, {sets}"
+    if add:
+        expression += f" ADD {add}"
+    if delete:
+        expression += f" DELETE {delete}"
     return {
-        "Update": {
-            "TableName": table_name(),
-            "Key": item_key_attrs(key),
-            "ConditionExpression": condition,
-            "UpdateExpression": "SET #change = :change, revision = revision + :one, updatedDate = :now, "
-            + sets,
-            "ExpressionAttributeNames": {"#change": "change"},
-            "ExpressionAttributeValues": {
-                ":change": change_attributes(change),
-                ":one": n(1),
-                ":now": {"S": now},
-                **values,
-            },
-            # On failure DynamoDB hands back the item it judged: the service explains a refusal from it.
-            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-        }
-    }
-
-
-def _holds_of(table: TableClient, key: ItemKey) -> list[AttributeMap]:
-    kwargs: dict[str, Any] = {
         "TableName": table_name(),
-        "KeyConditionExpression": "pk = :pk AND begins_with(sk, :hold)",
-        "ExpressionAttributeValues": {":pk": {"S": item_pk(key)}, ":hold": {"S": HOLD_PREFIX}},
-        "ConsistentRead": True,
+        "Key": item_key_attrs(key),
+        "ConditionExpression": condition,
+        "UpdateExpression": expression,
+        "ExpressionAttributeNames": {"#change": "change", **(names or {})},
+        "ExpressionAttributeValues": {
+            ":change": change_attributes(change),
+            ":one": n(1),
+            ":now": {"S": now},
+            **values,
+        },
+        # On failure DynamoDB hands back the item it judged: the service explains a refusal from it.
+        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
     }
-    found: list[AttributeMap] = []
-    while True:
-        answer = table.call("query", **kwargs)
-        found += answer.get("Items", [])
-        if "LastEvaluatedKey" not in answer:
-            return found
-        kwargs["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
 
 
-def reclaim_expired(table: TableClient, key: ItemKey, audit: AuditContext) -> int:
+def all_there(tags: list[int], prefix: str = ":t") -> tuple[str, AttributeMap]:
+    """A condition that every tag is on the item, and its values."""
+    condition = " AND ".join(f"contains(holds, {prefix}{i})" for i in range(len(tags)))
+    return condition, {f"{prefix}{i}": n(tag) for i, tag in enumerate(tags)}
+
+
+def reclaim_expired(table: TableClient, item: InventoryItem, audit: AuditContext) -> int:
     now = audit.created_date
-    expired = [h for h in _holds_of(table, key) if h["holdUntil"]["S"] <= now][:_RECLAIM_HOLDS]
+    expired = [tag for tag in item.holds if tag_expired(tag, now)]
     if not expired:
         return 0
-    freed = sum(int(h["quantity"]["N"]) for h in expired)
+    freed = sum(map(tag_units, expired))
     change = Change(AdjustmentKind.EXPIRE, "RESERVATION_EXPIRED", audit.request_id, 0, -freed)
-    operations = [
-        item_change(
-            key,
-            change,
-            now,
-            "attribute_exists(pk) AND reserved >= :freed",
-            "reserved = reserved - :freed, available = available + :freed",
-            {":freed": n(freed)},
-        ),
-        *(
-            {
-                "Delete": {
-                    "TableName": table_name(),
-                    "Key": {"pk": h["pk"], "sk": h["sk"]},
-                    "ConditionExpression": "attribute_exists(sk) AND holdUntil <= :now",
-                    "ExpressionAttributeValues": {":now": {"S": now}},
-                }
-            }
-            for h in expired
-        ),
-    ]
+    condition, values = all_there(expired)
+    update = item_change(
+        item.key,
+        change,
+        now,
+        f"attribute_exists(pk) AND {condition}",
+        "reserved = reserved - :freed, available = available + :freed",
+        {**values, ":freed": n(freed), ":expired": tag_set(*expired)},
+        delete="holds :expired",
+    )
     try:
-        table.transact(operations)
-    except Cancelled:
-        return 0  # another call reclaimed (or extended) them first
+        table.write_item("update_item", update)
+    except (Refused, InDoubt):
+        return 0  # another call reclaimed (or finished, or extended) one of them first; or not known
     return freed
-
-
-def expired_reserved(table: TableClient, keys: Iterable[ItemKey], now: str) -> dict[ItemKey, int]:
-    return {
-        key: sum(int(h["quantity"]["N"]) for h in _holds_of(table, key) if h["holdUntil"]["S"] <= now)
-        for key in keys
-    }

@@ -274,11 +274,8 @@ class DynamoDBInventoryRepository(StockWrites):
         )
         return [(a["feedSk"]["S"], adjustment_from_attributes(a)) for a in answer.get("Items", [])]
 
-    def reclaim_expired(self, key: ItemKey, audit: AuditContext) -> int:
-        return expired_holds.reclaim_expired(self._table, key, audit)
-
-    def expired_reserved(self, keys: Iterable[ItemKey], now: str) -> dict[ItemKey, int]:
-        return expired_holds.expired_reserved(self._table, keys, now)
+    def reclaim_expired(self, item: InventoryItem, audit: AuditContext) -> int:
+        return expired_holds.reclaim_expired(self._table, item, audit)
 
     def default_location(self, store_id: str) -> str | None:
         found = self._table.get({"pk": {"S": store_pk(store_id)}, "sk": {"S": STORE_SK}}, consistent=False)

@@ -110,21 +110,15 @@ def by_store_start_key(store_id: str, position: tuple[str, str, str]) -> Attribu
 # | record            | pk                                    | sk                 |
 # |-------------------|---------------------------------------|--------------------|
 # | reservation       | `STORE#<store>#RES#<reservationId>`   | `RESERVATION`      |
-# | expiry timer      | same pk as its reservation            | `TIMER`            |
-# | hold              | same pk as its item                   | `HOLD#<reservationId>` |
-# A hold beside its item: one Query (pk, begins_with HOLD#) finds an item's holds to reclaim. The timer's
-# only purpose is its TTL: DynamoDB deletes it once the reservation expires, and the stream's REMOVE
-# tells the collector to free the holds (correctness never waits for it: see stockroom.core.holds).
+# A hold is not a record of its own: the item counts it (`reserved`) and names it by a tag in its `holds`
+# set (stockroom.core.tags), so one single-item write decides a hold, and a read of the item knows its live
+# holds. The reservation record's TTL attribute is its expiry while ACTIVE: DynamoDB deletes an expired
+# reservation's record, and the stream's REMOVE brings it to the collector (correctness never waits for
+# it: see stockroom.core.holds), which frees its holds and keeps it as EXPIRED for GET.
 RESERVATION_SK = "RESERVATION"
-TIMER_SK = "TIMER"
-HOLD_PREFIX = "HOLD#"
 # A finished (or expired) reservation is kept this long for GET, then DynamoDB's TTL deletes it.
 RESERVATION_RETENTION_SECONDS = 7 * 24 * 3600
 
 
 def reservation_pk(store_id: str, reservation_id: str) -> str:
     return f"STORE#{store_id}#RES#{reservation_id}"
-
-
-def hold_key(key: ItemKey, reservation_id: str) -> AttributeMap:
-    return {"pk": {"S": item_pk(key)}, "sk": {"S": f"{HOLD_PREFIX}{reservation_id}"}}

@@ -7,11 +7,10 @@ from typing import Any
 
 from stockroom.adapters.dynamodb.codec import n
 from stockroom.adapters.dynamodb.layout import (
+    RESERVATION_RETENTION_SECONDS,
     RESERVATION_SK,
-    TIMER_SK,
     AttributeMap,
     reservation_pk,
-    table_name,
 )
 from stockroom.core.holds import Reservation, ReservationLine, ReservationStatus, epoch_seconds
 
@@ -20,7 +19,15 @@ def reservation_key(store_id: str, reservation_id: str, sk: str) -> AttributeMap
     return {"pk": {"S": reservation_pk(store_id, reservation_id)}, "sk": {"S": sk}}
 
 
-def reservation_attributes(reservation: Reservation, retain_until: int) -> AttributeMap:
+def ttl_of(reservation: Reservation) -> int:
+    """The record's TTL (epoch seconds): its expiry while ACTIVE (DynamoDB then deletes it, which brings it
+    to the collector), a retention period once it can no longer change."""
+    if reservation.status is ReservationStatus.ACTIVE:
+        return epoch_seconds(reservation.expires_at)
+    return epoch_seconds(reservation.updated_date) + RESERVATION_RETENTION_SECONDS
+
+
+def reservation_attributes(reservation: Reservation) -> AttributeMap:
     return {
         **reservation_key(reservation.store_id, reservation.id, RESERVATION_SK),
         "entity": {"S": "Reservation"},
@@ -39,13 +46,14 @@ def reservation_attributes(reservation: Reservation, retain_until: int) -> Attri
                         "inventoryItemId": {"S": line.item_id},
                         "quantity": n(line.quantity),
                         "tracked": {"BOOL": line.tracked},
+                        "tag": n(line.tag),
                     }
                 }
                 for line in reservation.lines
             ]
         },
-        # The table's TTL attribute: kept for GET a while after it can no longer change.
-        "expiresAt": n(retain_until),
+        # The table's TTL attribute (see ttl_of).
+        "expiresAt": n(ttl_of(reservation)),
     }
 
 
@@ -61,6 +69,7 @@ def reservation_from_attributes(attrs: Mapping[str, Any]) -> Reservation:
                 item_id=line["M"]["inventoryItemId"]["S"],
                 quantity=int(line["M"]["quantity"]["N"]),
                 tracked=line["M"]["tracked"]["BOOL"],
+                tag=int(line["M"].get("tag", {"N": "0"})["N"]),
             )
             for line in attrs["lines"]["L"]
         ),
@@ -68,18 +77,3 @@ def reservation_from_attributes(attrs: Mapping[str, Any]) -> Reservation:
         created_date=attrs["createdDate"]["S"],
         updated_date=attrs["updatedDate"]["S"],
     )
-
-
-def timer_put(reservation: Reservation, expires_at: str) -> dict[str, Any]:
-    return {
-        "Put": {
-            "TableName": table_name(),
-            "Item": {
-                **reservation_key(reservation.store_id, reservation.id, TIMER_SK),
-                "entity": {"S": "ReservationTimer"},
-                "storeId": {"S": reservation.store_id},
-                "reservationId": {"S": reservation.id},
-                "expiresAt": n(epoch_seconds(expires_at)),
-            },
-        }
-    }
