@@ -14,6 +14,7 @@ from typing import Any
 import boto3
 import pytest
 
+from stockroom.adapters.dynamodb.layout import feed_pk
 from tests.conftest import InvokeFunction
 from tests.support import DEMO_STORE_ID, SOCKS_A_ITEM, Api, eventually, ledger
 
@@ -162,4 +163,4 @@ def test_a_redelivered_stream_record_writes_the_same_record(
     record = records[0]
     exact = (record["kind"]["S"], record["quantityBefore"]["N"], record["quantityAfter"]["N"])
     assert exact == ("DECREMENT", "2", "0")
-    assert record["feedPk"]["S"] == f"STORE#{DEMO_STORE_ID}"
+    assert record["feedPk"]["S"] == feed_pk(DEMO_STORE_ID, record["inventoryItemId"]["S"])

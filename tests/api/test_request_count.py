@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from stockroom.adapters.dynamodb.client import dynamodb_client
-from stockroom.adapters.dynamodb.codec import item_to_attributes
+from stockroom.adapters.dynamodb.codec import item_to_attributes, profile_to_attributes
 from stockroom.adapters.dynamodb.layout import table_name
 from stockroom.core.domain import InventoryItem
 from stockroom.core.packs import PACK_LINES
@@ -37,13 +37,11 @@ def put_items(variant_ids: list[str]) -> None:
         for v in variant_ids
     ]  # fmt: skip
     client = dynamodb_client()
-    for i in range(0, len(items), 25):
+    # An item is two records: its stock and its profile.
+    records = [attrs for item in items for attrs in (item_to_attributes(item), profile_to_attributes(item))]
+    for i in range(0, len(records), 25):
         client.batch_write_item(
-            RequestItems={
-                table_name(): [
-                    {"PutRequest": {"Item": item_to_attributes(item)}} for item in items[i : i + 25]
-                ]
-            }
+            RequestItems={table_name(): [{"PutRequest": {"Item": attrs}} for attrs in records[i : i + 25]]}
         )
 
 

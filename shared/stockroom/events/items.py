@@ -13,7 +13,8 @@ as it was is no change of the item, and publishes nothing.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -29,6 +30,7 @@ from stockroom.adapters.dynamodb.codec import (
     item_from_attributes,
     tombstone_from_attributes,
 )
+from stockroom.adapters.dynamodb.inventory import DynamoDBInventoryRepository
 from stockroom.adapters.eventbridge import Event, publish
 from stockroom.core.domain import AdjustmentKind, InventoryItem
 from stockroom.core.ledger import deleted
@@ -57,7 +59,7 @@ def process_stream_batch(event: dict[str, Any], context: LambdaContext) -> Parti
 def handle_stream_record(record: DynamoDBRecord) -> list[str]:
     """Publish the record's events; returns their detail-types."""
     images = record.raw_event.get("dynamodb") or {}
-    events = item_events(images.get("OldImage"), images.get("NewImage"))
+    events = item_events(images.get("OldImage"), images.get("NewImage"), with_profile)
     try:
         publish(events)
     except Exception:
@@ -66,15 +68,54 @@ def handle_stream_record(record: DynamoDBRecord) -> list[str]:
     return [detail_type for detail_type, _ in events]
 
 
-def item_events(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None) -> list[Event]:
-    """The events of one stream record's images (none for anything but an item's change or deletion)."""
+# An item's profile never changes after create: one read per item serves every later change of it.
+_profiles: dict[str, InventoryItem] = {}
+_PROFILES_KEPT = 10_000
+
+
+def with_profile(item: InventoryItem) -> InventoryItem:
+    """The item of a stock record's image, with its product's name, categories and date of creation (its
+    profile record, which a stock change never writes)."""
+    known = _profiles.get(item.id)
+    if known is None:
+        known = inventory().get_items([item.key]).get(item.key)
+        if known is None or known.id != item.id:
+            return item  # deleted meanwhile: the image is all there is
+        if len(_profiles) >= _PROFILES_KEPT:
+            _profiles.clear()
+        _profiles[item.id] = known
+    return replace(
+        item,
+        product_name=known.product_name,
+        category_ids=known.category_ids,
+        created_date=known.created_date,
+    )
+
+
+def inventory() -> DynamoDBInventoryRepository:
+    global _inventory
+    if _inventory is None:
+        _inventory = DynamoDBInventoryRepository()
+    return _inventory
+
+
+_inventory: DynamoDBInventoryRepository | None = None
+
+
+def item_events(
+    old: Mapping[str, Any] | None,
+    new: Mapping[str, Any] | None,
+    complete: Callable[[InventoryItem], InventoryItem] = lambda item: item,
+) -> list[Event]:
+    """The events of one stream record's images (none for anything but an item's change or deletion);
+    `complete` adds what a stock record's image leaves out (its profile)."""
     if is_tombstone_attributes(new):
         last, _, deleted_date = tombstone_from_attributes(new)
         gone = deleted(last, deleted_date)
         return [_event("deleted", gone, {"deletedEvent": {"movedToTrash": False}})]
     if not is_item_attributes(new):
         return []
-    after = item_from_attributes(new)
+    after = complete(item_from_attributes(new))
     entity = InventoryItemOut.of(after).model_dump(mode="json")
     if not is_item_attributes(old):
         return [_event("created", after, {"createdEvent": {"entity": entity}})]

@@ -8,12 +8,15 @@ from typing import Any, TypeGuard
 from stockroom.adapters.dynamodb.layout import (
     ITEM_ID_SK,
     ITEM_SK,
+    PROFILE_SK,
     WITNESS_PREFIX,
     AttributeMap,
     by_store_sk,
+    feed_pk,
     feed_sk,
     item_id_pk,
     item_key_attrs,
+    item_pk,
     store_pk,
     table_name,
 )
@@ -23,6 +26,7 @@ from stockroom.core.domain import (
     AuditContext,
     Change,
     InventoryItem,
+    ItemKey,
     PreorderSettings,
 )
 from stockroom.core.ledger import position
@@ -33,27 +37,26 @@ def n(value: int) -> dict[str, str]:
 
 
 def item_to_attributes(item: InventoryItem) -> AttributeMap:
+    """The item's stock record: everything a stock change reads or writes, and nothing else.
+
+    An item is two records under its key. This one is written by every sale, so it holds only what
+    changes and what the rules read: DynamoDB bills a write by the size of the item (1 unit a KB), so its
+    size is every sale's price. The other (`profile_to_attributes`) holds what never changes after
+    create (the product, its name and categories, the ids, the index keys), so a sale never writes an
+    index and never pays for a long product name."""
     attrs: AttributeMap = {
         **item_key_attrs(item.key),
         "entity": {"S": "InventoryItem"},
         "id": {"S": item.id},
-        "storeId": {"S": item.store_id},
-        "variantId": {"S": item.variant_id},
-        "locationId": {"S": item.location_id},
         "productId": {"S": item.product_id},
         "trackQuantity": {"BOOL": item.track_quantity},
         "preorderEnabled": {"BOOL": item.preorder.enabled},
         "preorderCounter": n(item.preorder.counter),
         "revision": n(item.revision),
-        "createdDate": {"S": item.created_date},
         "updatedDate": {"S": item.updated_date},
-        "categoryIds": {"L": [{"S": c} for c in item.category_ids]},
-        # The ByStore index's keys (the query call's access pattern).
-        "byStorePk": {"S": store_pk(item.store_id)},
-        "byStoreSk": {"S": by_store_sk(item.product_id, item.variant_id, item.location_id)},
+        # What live reservations hold; kept on every item, so a hold's units survive any other change.
+        "reserved": n(item.reserved),
     }
-    # What live reservations hold; kept on every item, so a hold's units survive a change of anything else.
-    attrs["reserved"] = n(item.reserved)
     if item.holds:  # DynamoDB keeps no empty set: no holds, no attribute
         attrs["holds"] = {"NS": [str(tag) for tag in item.holds]}
     if item.track_quantity:
@@ -68,10 +71,33 @@ def item_to_attributes(item: InventoryItem) -> AttributeMap:
         attrs["preorderLimit"] = n(item.preorder.limit)
         # Conditions cannot do arithmetic, so "counter + n <= limit" is kept as "remaining >= n".
         attrs["preorderRemaining"] = n(item.preorder.limit - item.preorder.counter)
-    if item.product_name is not None:
-        attrs["productName"] = {"S": item.product_name}
     if item.low_stock_threshold is not None:
         attrs["lowStockThreshold"] = n(item.low_stock_threshold)
+    return attrs
+
+
+def profile_key_attrs(key: ItemKey) -> AttributeMap:
+    return {"pk": {"S": item_pk(key)}, "sk": {"S": PROFILE_SK}}
+
+
+def profile_to_attributes(item: InventoryItem) -> AttributeMap:
+    """The item's profile record: what never changes after create, and the query's index keys."""
+    attrs: AttributeMap = {
+        **profile_key_attrs(item.key),
+        "entity": {"S": "InventoryItemProfile"},
+        "id": {"S": item.id},
+        "storeId": {"S": item.store_id},
+        "variantId": {"S": item.variant_id},
+        "locationId": {"S": item.location_id},
+        "productId": {"S": item.product_id},
+        "createdDate": {"S": item.created_date},
+        "categoryIds": {"L": [{"S": c} for c in item.category_ids]},
+        # The ByStore index's keys (the query call's access pattern).
+        "byStorePk": {"S": store_pk(item.store_id)},
+        "byStoreSk": {"S": by_store_sk(item.product_id, item.variant_id, item.location_id)},
+    }
+    if item.product_name is not None:
+        attrs["productName"] = {"S": item.product_name}
     return attrs
 
 
@@ -80,12 +106,26 @@ def opt_int(attrs: Mapping[str, Any], name: str) -> int | None:
     return None if value is None else int(value["N"])
 
 
-def item_from_attributes(attrs: Mapping[str, Any]) -> InventoryItem:
+def _key_of(attrs: Mapping[str, Any]) -> tuple[str, str, str]:
+    """(store, variant, location): from the record's own fields, else from its key (ids never hold "#",
+    so `STORE#s#VARIANT#v#LOC#l` splits exactly)."""
+    if "storeId" in attrs:
+        return attrs["storeId"]["S"], attrs["variantId"]["S"], attrs["locationId"]["S"]
+    _, store, _, variant, _, location = attrs["pk"]["S"].split("#")
+    return store, variant, location
+
+
+def item_from_attributes(attrs: Mapping[str, Any], profile: Mapping[str, Any] | None = None) -> InventoryItem:
+    """The item from its stock record, and its profile record where it is read too. Without the profile,
+    the product's name, categories and the date of creation are left empty: enough for the rules, the
+    ledger and the availability events, which never read them; an answer always reads both."""
+    cold = {**attrs, **profile} if profile is not None else attrs
+    store_id, variant_id, location_id = _key_of(cold)
     return InventoryItem(
         id=attrs["id"]["S"],
-        store_id=attrs["storeId"]["S"],
-        variant_id=attrs["variantId"]["S"],
-        location_id=attrs["locationId"]["S"],
+        store_id=store_id,
+        variant_id=variant_id,
+        location_id=location_id,
         product_id=attrs["productId"]["S"],
         track_quantity=attrs["trackQuantity"]["BOOL"],
         quantity=opt_int(attrs, "quantity"),
@@ -97,10 +137,10 @@ def item_from_attributes(attrs: Mapping[str, Any]) -> InventoryItem:
             counter=int(attrs["preorderCounter"]["N"]),
         ),
         revision=int(attrs["revision"]["N"]),
-        created_date=attrs["createdDate"]["S"],
+        created_date=cold["createdDate"]["S"] if "createdDate" in cold else "",
         updated_date=attrs["updatedDate"]["S"],
-        product_name=attrs["productName"]["S"] if "productName" in attrs else None,
-        category_ids=tuple(c["S"] for c in attrs.get("categoryIds", {}).get("L", [])),
+        product_name=cold["productName"]["S"] if "productName" in cold else None,
+        category_ids=tuple(c["S"] for c in cold.get("categoryIds", {}).get("L", [])),
         low_stock_threshold=opt_int(attrs, "lowStockThreshold"),
         reserved=opt_int(attrs, "reserved") or 0,
         holds=tuple(int(tag) for tag in attrs.get("holds", {}).get("NS", ())),
@@ -108,7 +148,8 @@ def item_from_attributes(attrs: Mapping[str, Any]) -> InventoryItem:
 
 
 def is_item_attributes(attrs: Mapping[str, Any] | None) -> TypeGuard[Mapping[str, Any]]:
-    """Whether a record (e.g. a stream image) is an inventory item, not a pointer, audit record or marker."""
+    """Whether a record (e.g. a stream image) is an inventory item's stock record, not its profile, a
+    pointer, a ledger record or a marker."""
     return (
         attrs is not None
         and attrs.get("sk") == {"S": ITEM_SK}
@@ -193,7 +234,7 @@ def adjustment_attributes(item: InventoryItem, record: Adjustment) -> AttributeM
         "lineIndex": n(record.line_index),
         "createdDate": {"S": record.created_date},
         **{name: n(value) for name, value in optional.items() if value is not None},
-        "feedPk": {"S": store_pk(item.store_id)},
+        "feedPk": {"S": feed_pk(item.store_id, record.item_id)},
         "feedSk": {"S": feed_sk(record.created_date, record.item_id, record.revision)},
     }
 
@@ -215,13 +256,15 @@ def adjustment_from_attributes(attrs: Mapping[str, Any]) -> Adjustment:
     )
 
 
-# What of an item a tombstone keeps: not its keys, nor the ByStore index's (a tombstone is no item).
-_NOT_KEPT = ("pk", "sk", "byStorePk", "byStoreSk", "change")
+# What of an item a tombstone keeps: not its keys, nor the index's (a tombstone is no item).
+_NOT_KEPT = ("pk", "sk", "entity", "byStorePk", "byStoreSk", "change")
 
 
 def tombstone_attributes(before: InventoryItem, change: Change, deleted_date: str) -> AttributeMap:
-    """What replaces a deleted item's id pointer: the item as it was and the change that deleted it."""
-    kept = {k: v for k, v in item_to_attributes(before).items() if k not in _NOT_KEPT}
+    """What replaces a deleted item's id pointer: the item as it was (both records) and the change that
+    deleted it."""
+    whole = {**item_to_attributes(before), **profile_to_attributes(before)}
+    kept = {k: v for k, v in whole.items() if k not in _NOT_KEPT}
     return {
         "pk": {"S": item_id_pk(before.store_id, before.id)},
         "sk": {"S": ITEM_ID_SK},

@@ -19,6 +19,8 @@ from stockroom.adapters.dynamodb.codec import (
     item_from_attributes,
     item_to_attributes,
     n,
+    profile_key_attrs,
+    profile_to_attributes,
     tombstone_attributes,
     witness_put,
 )
@@ -32,9 +34,12 @@ from stockroom.adapters.dynamodb.layout import (
     BY_STORE_INDEX,
     FEED_INDEX,
     ITEM_ID_SK,
+    ITEM_SK,
+    PROFILE_SK,
     STORE_SK,
     AttributeMap,
     by_store_start_key,
+    feed_pks,
     item_id_pk,
     item_key_attrs,
     item_pk,
@@ -42,6 +47,7 @@ from stockroom.adapters.dynamodb.layout import (
     table_name,
 )
 from stockroom.adapters.dynamodb.stock_writes import StockWrites, _old_item
+from stockroom.core.deadline import carried
 from stockroom.core.domain import (
     Adjustment,
     AdjustmentKind,
@@ -52,6 +58,7 @@ from stockroom.core.domain import (
     ItemQuery,
 )
 from stockroom.core.errors import ItemAlreadyExists
+from stockroom.core.lanes import shared_executor
 from stockroom.core.ledger import deletion
 from stockroom.core.ports import (
     ConditionNotMet,
@@ -64,6 +71,17 @@ def _is_pointer(attrs: dict[str, Any] | None) -> TypeGuard[dict[str, Any]]:
     return attrs is not None and attrs.get("entity") == {"S": "ItemIdPointer"}
 
 
+def _whole(records: Iterable[AttributeMap]) -> dict[ItemKey, InventoryItem]:
+    """Items from their records, read together: each item's stock with its profile (an item whose profile
+    is missing is being created or deleted at this instant, and is left out, as if not there yet)."""
+    stock: dict[str, AttributeMap] = {}
+    profiles: dict[str, AttributeMap] = {}
+    for attrs in records:
+        (profiles if attrs["sk"]["S"] == PROFILE_SK else stock)[attrs["pk"]["S"]] = attrs
+    items = (item_from_attributes(attrs, profiles[pk]) for pk, attrs in stock.items() if pk in profiles)
+    return {item.key: item for item in items}
+
+
 class DynamoDBInventoryRepository(StockWrites):
     def __init__(self, client: Any = None) -> None:
         self._table = TableClient(client)
@@ -74,6 +92,7 @@ class DynamoDBInventoryRepository(StockWrites):
 
     def create_item(self, item: InventoryItem, audit: AuditContext, *, line_index: int = 0) -> InventoryItem:
         attrs = item_to_attributes(item)
+        profile = profile_to_attributes(item)
         pointer = {
             "pk": {"S": item_id_pk(item.store_id, item.id)},
             "sk": {"S": ITEM_ID_SK},
@@ -89,6 +108,7 @@ class DynamoDBInventoryRepository(StockWrites):
                     put_new({**attrs, "change": change_attributes(change)}),
                     put_new(pointer),
                     witness_put(item_key_attrs(item.key), audit, line_index, int(time.time())),
+                    put_new(profile),
                 ],
                 # A lost answer's retry is recognised by DynamoDB (within 10 minutes) or by the witness.
                 token=f"{audit.request_id}:create:{line_index}",
@@ -97,9 +117,9 @@ class DynamoDBInventoryRepository(StockWrites):
             if cancelled.failed(2):
                 # The witness of this very request and line exists: the item is ours, created by an
                 # earlier attempt whose answer was lost (a retry under the same Idempotency-Key).
-                stored = self._table.get(item_key_attrs(item.key))
+                stored = self.get_items([item.key]).get(item.key)
                 if stored is not None:
-                    return item_from_attributes(stored)
+                    return stored
             raise ItemAlreadyExists(
                 "An inventory item for this variant and location (or with this id) already exists.",
                 {"variantId": item.variant_id, "locationId": item.location_id},
@@ -110,16 +130,18 @@ class DynamoDBInventoryRepository(StockWrites):
         pointer = self._table.get({"pk": {"S": item_id_pk(store_id, item_id)}, "sk": {"S": ITEM_ID_SK}})
         if not _is_pointer(pointer):
             return None  # no such id, or a deleted item's tombstone
-        found = self._table.get(
-            item_key_attrs(ItemKey(store_id, pointer["variantId"]["S"], pointer["locationId"]["S"]))
-        )
+        key = ItemKey(store_id, pointer["variantId"]["S"], pointer["locationId"]["S"])
+        found = self.get_items([key]).get(key)
         # Read apart from its pointer: the variant and location may have been deleted and created again since.
-        return None if found is None or found["id"]["S"] != item_id else item_from_attributes(found)
+        return None if found is None or found.id != item_id else found
 
     def get_items(self, keys: Iterable[ItemKey]) -> dict[ItemKey, InventoryItem]:
-        found = self._table.batch_get([item_key_attrs(k) for k in dict.fromkeys(keys)])
-        items = map(item_from_attributes, found)
-        return {item.key: item for item in items}
+        """Each item's two records, in batched consistent reads."""
+        unique = list(dict.fromkeys(keys))
+        found = self._table.batch_get(
+            [k for key in unique for k in (item_key_attrs(key), profile_key_attrs(key))]
+        )
+        return _whole(found)
 
     def update(
         self, before: InventoryItem, after: InventoryItem, *, line_index: int, audit: AuditContext
@@ -156,6 +178,7 @@ class DynamoDBInventoryRepository(StockWrites):
         tombstone = tombstone_attributes(before, change, audit.created_date)
         operations = [
             delete_write(before.key, before.revision),
+            {"Delete": {"TableName": table_name(), "Key": profile_key_attrs(before.key)}},
             {
                 "Put": {
                     "TableName": table_name(),
@@ -233,11 +256,21 @@ class DynamoDBInventoryRepository(StockWrites):
         # A filtered page can come back short: read on until ours is full or the index is exhausted.
         while len(found) < limit:
             answer = self._table.call("query", **kwargs)
-            found += [i for i in map(item_from_attributes, answer.get("Items", [])) if query.matches(i)]
+            found += [i for i in self._with_stock(answer.get("Items", [])) if query.matches(i)]
             if "LastEvaluatedKey" not in answer:
                 break
             kwargs["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
         return found[:limit]
+
+    def _with_stock(self, profiles: list[AttributeMap]) -> list[InventoryItem]:
+        """The items of profiles read from an index, in their order: their stock records in one batched
+        read (the index holds profiles only, so that no sale ever writes it)."""
+        if not profiles:
+            return []
+        stock = self._table.batch_get([{"pk": p["pk"], "sk": {"S": ITEM_SK}} for p in profiles])
+        items = _whole([*stock, *profiles])
+        keys = (ItemKey(*(p[name]["S"] for name in ("storeId", "variantId", "locationId"))) for p in profiles)
+        return [items[key] for key in keys if key in items]
 
     def list_adjustments(
         self, key: ItemKey, item_id: str, *, after: str | None, limit: int
@@ -259,20 +292,30 @@ class DynamoDBInventoryRepository(StockWrites):
 
     def list_feed(self, store_id: str, *, after: str, limit: int) -> list[tuple[str, Adjustment]]:
         """Up to `limit` of the store's ledger records, oldest first, after feed position `after`: from the
-        ByStoreFeed index, never a Scan. (An index is eventually consistent: the newest records may show a
-        moment later, as the ledger itself trails its changes.)"""
-        condition, values = "feedPk = :store", {":store": {"S": store_pk(store_id)}}
-        if after:  # DynamoDB refuses an empty key value: from the beginning, the key condition is the store
-            condition, values = f"{condition} AND feedSk > :after", {**values, ":after": {"S": after}}
-        answer = self._table.call(
-            "query",
-            TableName=table_name(),
-            IndexName=FEED_INDEX,
-            KeyConditionExpression=condition,
-            ExpressionAttributeValues=values,
-            Limit=limit,
-        )
-        return [(a["feedSk"]["S"], adjustment_from_attributes(a)) for a in answer.get("Items", [])]
+        ByStoreFeed index, never a Scan. The feed's partitions are read together and merged: each gives
+        its first `limit` after the position, so the first `limit` of all of them are among those. (An
+        index is eventually consistent: the newest records may show a moment later, as the ledger itself
+        trails its changes.)"""
+
+        def shard(partition: str) -> list[AttributeMap]:
+            condition, values = "feedPk = :shard", {":shard": {"S": partition}}
+            if after:  # DynamoDB refuses an empty key value: from the beginning, the key is the shard's
+                condition, values = f"{condition} AND feedSk > :after", {**values, ":after": {"S": after}}
+            answer = self._table.call(
+                "query",
+                TableName=table_name(),
+                IndexName=FEED_INDEX,
+                KeyConditionExpression=condition,
+                ExpressionAttributeValues=values,
+                Limit=limit,
+            )
+            records: list[AttributeMap] = answer.get("Items", [])
+            return records
+
+        partitions = feed_pks(store_id)
+        found = shared_executor(len(partitions)).map(carried(shard), partitions)
+        merged = sorted((a for records in found for a in records), key=lambda a: a["feedSk"]["S"])
+        return [(a["feedSk"]["S"], adjustment_from_attributes(a)) for a in merged[:limit]]
 
     def reclaim_expired(self, item: InventoryItem, audit: AuditContext) -> int:
         return expired_holds.reclaim_expired(self._table, item, audit)

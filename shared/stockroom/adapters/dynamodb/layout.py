@@ -4,36 +4,44 @@ Single-table layout (table `TABLE_NAME`, keys `pk`/`sk`):
 
 | record            | pk                                             | sk                                  |
 |-------------------|------------------------------------------------|-------------------------------------|
-| inventory item    | `STORE#<store>#VARIANT#<variant>#LOC#<loc>`    | `ITEM`                              |
+| item: stock       | `STORE#<store>#VARIANT#<variant>#LOC#<loc>`    | `ITEM`                              |
+| item: profile     | same pk as its item                            | `PROFILE`                           |
 | item-id pointer   | `STORE#<store>#ID#<itemId>`                    | `ITEM_ID`                           |
 | item tombstone    | `STORE#<store>#ID#<itemId>` (replaces pointer) | `ITEM_ID`                           |
 | ledger record     | same pk as its item                            | `ADJ#<itemId>#<revision, 12 digits>`|
 | change witness    | same pk as its item                            | `REQ#<requestId>#<line, 4 digits>`  |
+| line attempt      | same pk as its item                            | `TRY#<requestId>#<line, 4 digits>`  |
 | store settings    | `STORE#<store>`                                | `STORE`                             |
 | order marker      | `STORE#<store>#ORDER#<orderId>`                | `ORDER`                             |
 | API key           | `APIKEY#<sha256 of the key>`                   | `APIKEY`                            |
 | API key prefix    | `APIKEYPREFIX#<printable prefix>`              | `APIKEY`                            |
 
-The item is keyed by (store, variant, location) because that is what both dialects name on the hot path:
-a decrement is then a blind conditional write, with no read before it. The id pointer serves the calls
-that name an item by id. Deleting an item puts a tombstone over its pointer (entity `ItemTombstone`, with
-the item as it was and the change that deleted it): the id is never given out again, and the tombstone's
-stream record is what the ledger writes the DELETE record from. A variant and location can then be created
-again, as a new item with a new id; its ledger records are apart from the old item's by their sort key.
+The item is keyed by (store, variant, location) because that is what both dialects name on the hot path: a
+decrement is then a blind conditional write, with no read before it. It is two records: its stock (`ITEM`:
+what the rules read and stock changes write) and its profile (`PROFILE`: the product, names, dates and index
+keys, which never change after create), so a sale writes a small record and no index. The id pointer serves
+the calls that name an item by id. Deleting an item puts a tombstone over its pointer (entity
+`ItemTombstone`, with the item as it was and the change that deleted it): the id is never given out again,
+and the tombstone's stream record is what the ledger writes the DELETE record from. A variant and location
+can then be created again, as a new item with a new id; its ledger records are apart from the old item's by
+their sort key.
 
-Index `ByStore` (sparse: only items carry its keys) lists a store's items for the query call:
+Index `ByStore` (sparse: only item profiles carry its keys) lists a store's items for the query call:
 `byStorePk = STORE#<store>`, `byStoreSk = <product>#<variant>#<location>`. Ids never contain `#`, so
 `<product>#` and `<product>#<variant>#` are exact prefixes. Availability is derived, never stored, so it
 is filtered in Python with `InventoryItem.availability_status` itself and can never disagree with a GET.
 
 Index `ByStoreFeed` (sparse: only ledger records carry its keys) is a store's ledger in time order, the
-store-wide feed: `feedPk = STORE#<store>`, `feedSk = <createdDate>#<itemId>#<revision>`. Ledger records are
-written by the stream's consumer (LedgerFunction), never by a request, and outlive their item.
+store-wide feed: `feedPk = STORE#<store>#FEED#<shard>` (the item's, one of FEED_SHARDS, so a busy store's
+feed is not one index partition), `feedSk = <createdDate>#<itemId>#<revision>`; a page merges the shards.
+Ledger records are written by the stream's consumer (LedgerFunction), never by a request, and outlive
+their item.
 """
 
 from __future__ import annotations
 
 import os
+import zlib
 from typing import Any
 
 from stockroom.core.domain import ItemKey
@@ -76,6 +84,7 @@ def order_pk(store_id: str, order_id: str) -> str:
 
 
 ITEM_SK = "ITEM"
+PROFILE_SK = "PROFILE"
 ITEM_ID_SK = "ITEM_ID"
 STORE_SK = "STORE"
 ORDER_SK = "ORDER"
@@ -84,6 +93,24 @@ API_KEY_SK = "APIKEY"
 
 def item_key_attrs(key: ItemKey) -> AttributeMap:
     return {"pk": {"S": item_pk(key)}, "sk": {"S": ITEM_SK}}
+
+
+# The store-wide feed's index is split into this many partitions, by item: DynamoDB writes an index
+# partition at most 1,000 units a second, and a store's ledger records all carry the store.
+FEED_SHARDS = 8
+
+
+def feed_shard(item_id: str) -> int:
+    return zlib.crc32(item_id.encode()) % FEED_SHARDS
+
+
+def feed_pk(store_id: str, item_id: str) -> str:
+    """The feed partition a ledger record of this item goes to: all of one item's in the same one."""
+    return f"STORE#{store_id}#FEED#{feed_shard(item_id)}"
+
+
+def feed_pks(store_id: str) -> list[str]:
+    return [f"STORE#{store_id}#FEED#{shard}" for shard in range(FEED_SHARDS)]
 
 
 def feed_sk(created_date: str, item_id: str, revision: int) -> str:
@@ -100,7 +127,8 @@ def by_store_start_key(store_id: str, position: tuple[str, str, str]) -> Attribu
     alone, so a cursor can never point a query at another store's partition."""
     _, variant_id, location_id = position
     return {
-        **item_key_attrs(ItemKey(store_id, variant_id, location_id)),
+        "pk": {"S": item_pk(ItemKey(store_id, variant_id, location_id))},
+        "sk": {"S": PROFILE_SK},
         "byStorePk": {"S": store_pk(store_id)},
         "byStoreSk": {"S": by_store_sk(*position)},
     }
