@@ -249,7 +249,7 @@ class InMemoryInventoryRepository:
             key = self._ids.get((store_id, item_id))
             return None if key is None else self.items.get(key)
 
-    def get_items(self, keys: Iterable[ItemKey]) -> dict[ItemKey, InventoryItem]:
+    def get_items(self, keys: Iterable[ItemKey], *, whole: bool = True) -> dict[ItemKey, InventoryItem]:
         with self._lock:
             return {key: self.items[key] for key in keys if key in self.items}
 

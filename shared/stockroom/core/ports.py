@@ -113,8 +113,10 @@ class InventoryRepository(Protocol):
 
     def get_item(self, store_id: str, item_id: str) -> InventoryItem | None: ...
 
-    def get_items(self, keys: Iterable[ItemKey]) -> dict[ItemKey, InventoryItem]:
-        """Strongly consistent reads of many items at once; missing keys are left out."""
+    def get_items(self, keys: Iterable[ItemKey], *, whole: bool = True) -> dict[ItemKey, InventoryItem]:
+        """Strongly consistent reads of many items at once; missing keys are left out. `whole=False`: the
+        stock only (counts and ids; the product's name, categories and creation date left empty), which is
+        all a caller that answers no item needs."""
         ...
 
     def write_together(

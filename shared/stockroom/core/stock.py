@@ -296,7 +296,7 @@ class StockChanges:
         if not applied_keys:
             return results
         try:
-            items = self._repository.get_items(applied_keys)
+            items = self._repository.get_items(applied_keys, whole=return_entity)
         except StorageUnavailable:
             return results  # the lines were applied; an answer without ids beats a retry that applies twice
         return [

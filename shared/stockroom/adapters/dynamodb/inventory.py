@@ -135,9 +135,12 @@ class DynamoDBInventoryRepository(StockWrites):
         # Read apart from its pointer: the variant and location may have been deleted and created again since.
         return None if found is None or found.id != item_id else found
 
-    def get_items(self, keys: Iterable[ItemKey]) -> dict[ItemKey, InventoryItem]:
-        """Each item's two records, in batched consistent reads."""
+    def get_items(self, keys: Iterable[ItemKey], *, whole: bool = True) -> dict[ItemKey, InventoryItem]:
+        """Each item's two records (or, not `whole`, its stock record alone), in batched consistent reads."""
         unique = list(dict.fromkeys(keys))
+        if not whole:
+            stock = map(item_from_attributes, self._table.batch_get([item_key_attrs(key) for key in unique]))
+            return {item.key: item for item in stock}
         found = self._table.batch_get(
             [k for key in unique for k in (item_key_attrs(key), profile_key_attrs(key))]
         )
@@ -168,7 +171,9 @@ class DynamoDBInventoryRepository(StockWrites):
             self._table.transact(operations, token=f"{audit.request_id}:{line_index}:{before.revision}")
         except Cancelled as cancelled:
             if cancelled.failed(0):
-                raise ConditionNotMet(_old_item(cancelled, 0)) from cancelled
+                # The whole item as it is now (its profile too), not only the record DynamoDB judged.
+                found = self.get_items([before.key]).get(before.key) if _old_item(cancelled, 0) else None
+                raise ConditionNotMet(found) from cancelled
             # Only the witness was refused: this very update was applied before, its answer lost.
 
     def delete(self, before: InventoryItem, *, line_index: int, audit: AuditContext) -> None:
@@ -193,11 +198,13 @@ class DynamoDBInventoryRepository(StockWrites):
                 operations, token=f"{audit.request_id}:delete:{line_index}:{before.revision}"
             )
         except Cancelled as cancelled:
-            found = _old_item(cancelled, 0) if cancelled.failed(0) else None
-            if found is not None and found.revision == before.revision and found.id == before.id:
+            judged = _old_item(cancelled, 0) if cancelled.failed(0) else None
+            # The whole item (its profile too): a delete tried again keeps it in its tombstone.
+            found = self.get_items([before.key]).get(before.key) if judged is not None else None
+            held = judged is not None and judged.revision == before.revision and judged.reserved > 0
+            if found is not None and judged is not None and held and found.id == before.id:
                 # The revision held, so the other half of the condition failed: the item holds units.
-                old = cancelled.reasons[0]["Item"]
-                raise HoldsRemain(found, int(old.get("reserved", {"N": "0"})["N"])) from cancelled
+                raise HoldsRemain(found, judged.reserved) from cancelled
             raise ConditionNotMet(found) from cancelled
 
     def resolve_ids(self, store_id: str, item_ids: Iterable[str]) -> dict[str, ItemKey]:
