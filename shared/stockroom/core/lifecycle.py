@@ -19,8 +19,12 @@ from stockroom.core.domain import (
     LineResult,
 )
 from stockroom.core.errors import (
+    IdempotencyConflict,
+    ItemAlreadyExists,
     ItemNotFound,
     ItemReserved,
+    OutcomeUnknown,
+    Refused,
     RevisionMismatch,
     StockroomError,
     StorageUnavailable,
@@ -30,18 +34,36 @@ from stockroom.core.ports import ConditionNotMet, HoldsRemain
 from stockroom.core.stock import NOT_FOUND, StockChanges, busy, failed
 from stockroom.core.writes import Retry, write_by_rules
 
-_RAISED: dict[LineErrorCode, type[StockroomError]] = {
+# Every line outcome a single-item call can meet, as the error of the whole call (its HTTP status is the
+# class's: stockroom.http.errors). The rules' refusals keep their own code; a test walks every code.
+_RAISED: dict[LineErrorCode, type[StockroomError] | None] = {
     LineErrorCode.INVENTORY_ITEM_NOT_FOUND: ItemNotFound,
+    LineErrorCode.ALREADY_EXISTS: ItemAlreadyExists,
     LineErrorCode.REVISION_MISMATCH: RevisionMismatch,
     LineErrorCode.INVENTORY_ITEM_RESERVED: ItemReserved,
     LineErrorCode.TEMPORARILY_UNAVAILABLE: StorageUnavailable,
+    LineErrorCode.OUTCOME_UNKNOWN: OutcomeUnknown,
+    LineErrorCode.IDEMPOTENCY_CONFLICT: IdempotencyConflict,
+    LineErrorCode.TRACK_QUANTITY_DISABLED: None,
+    LineErrorCode.INSUFFICIENT_INVENTORY: None,
+    LineErrorCode.PREORDER_LIMIT_EXCEEDED: None,
+    LineErrorCode.QUANTITY_LIMIT_EXCEEDED: None,
+    LineErrorCode.HELD_BY_RESERVATIONS: None,
 }
+
+
+def error_for(error: LineError) -> StockroomError:
+    """A line's error as the error of a whole single-item call."""
+    raised = _RAISED[error.code]
+    if raised is None:
+        return Refused(error.code.value, error.description, error.data)
+    return raised(error.description, error.data)
 
 
 def raise_for(result: LineResult) -> None:
     """A single-item call answers its one line's error as the error of the whole call."""
     if result.error is not None:
-        raise _RAISED[result.error.code](result.error.description, result.error.data)
+        raise error_for(result.error)
 
 
 def holds_remain(item: InventoryItem, reserved: int) -> LineError:

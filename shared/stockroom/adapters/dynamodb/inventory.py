@@ -1,9 +1,7 @@
 """The DynamoDB adapter of `stockroom.core.ports.InventoryRepository`.
 
-Every change is one transaction: the item's conditional update (its condition is exactly the rule that
-chose it, see `conditions`) and the put of its audit record. A refusal hands back the item DynamoDB judged
-(ALL_OLD), so explaining it needs no read.
-"""
+Every change is a conditional write whose condition is exactly the rule that chose it (see `conditions`).
+A refusal hands back the item DynamoDB judged (ALL_OLD), so explaining it needs no read."""
 
 from __future__ import annotations
 
@@ -14,6 +12,7 @@ from typing import Any, TypeGuard
 from botocore.exceptions import ClientError
 
 from stockroom.adapters.dynamodb import expired_holds
+from stockroom.adapters.dynamodb.catalog_writes import PackedCatalogWrites
 from stockroom.adapters.dynamodb.client import Cancelled, TableClient
 from stockroom.adapters.dynamodb.codec import (
     adjustment_from_attributes,
@@ -84,7 +83,7 @@ def _old_item(cancelled: Cancelled, position: int) -> InventoryItem | None:
     return item_from_attributes(old) if old else None
 
 
-class DynamoDBInventoryRepository:
+class DynamoDBInventoryRepository(PackedCatalogWrites):  # bulk create and update: catalog_writes
     def __init__(self, client: Any = None) -> None:
         self._table = TableClient(client)
 

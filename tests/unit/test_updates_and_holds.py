@@ -1,0 +1,71 @@
+"""An absolute update below what reservations hold is refused unless the caller says so; bulk updates and
+creates are packed, each line still its own condition."""
+
+from __future__ import annotations
+
+from stockroom.core.domain import ItemChanges, ItemDraft, LineErrorCode, UpdateLine
+from tests.unit.test_reservations import STORE, World
+
+
+def _set(world: World, item_id: str, quantity: int, *, allow: bool = False) -> tuple[object, object]:
+    revision = world.service.get_item(STORE, item_id).revision
+    line = UpdateLine(0, item_id, revision, ItemChanges(quantity=quantity))
+    [result] = world.service.update_items(
+        STORE, [line], world.audit(), return_entity=False, allow_below_reserved=allow
+    )
+    return result.error.code if result.error else None, result.error.data if result.error else None
+
+
+def test_a_count_below_the_held_units_is_refused_with_the_held_count() -> None:
+    world = World()
+    shirt = world.item("shirt", 10)
+    held = world.reserve(("shirt", 5))
+    assert _set(world, shirt, 4) == (
+        LineErrorCode.HELD_BY_RESERVATIONS,
+        {"inventoryItemId": shirt, "reservedQuantity": 5, "requestedQuantity": 4},
+    )
+    assert world.counts(shirt) == (10, 5, 5)
+    assert _set(world, shirt, 5) == (None, None)  # exactly the held units: 0 available, never negative
+    world.reservations.confirm(STORE, held.id, world.audit())
+    assert world.counts(shirt) == (0, 0, 0)
+
+
+def test_the_caller_may_say_the_shelf_has_fewer_than_is_held() -> None:
+    world = World()
+    shirt = world.item("shirt", 10)
+    held = world.reserve(("shirt", 5))
+    assert _set(world, shirt, 3, allow=True) == (None, None)
+    assert world.counts(shirt) == (3, 5, -2)
+    world.reservations.confirm(STORE, held.id, world.audit())
+    assert world.counts(shirt)[0] == -2  # what the caller allowed
+
+
+def test_expired_holds_do_not_hold_back_a_count() -> None:
+    world = World()
+    shirt = world.item("shirt", 10)
+    world.reserve(("shirt", 5), ttl=1)
+    world.clock.advance(2)
+    assert _set(world, shirt, 2) == (None, None)
+
+
+def test_a_bulk_update_of_many_items_is_packed_and_judged_line_by_line() -> None:
+    world = World()
+    ids = [world.item(f"v{i}", i) for i in range(150)]
+    lines = [UpdateLine(i, item_id, 1, ItemChanges(quantity=1000 + i)) for i, item_id in enumerate(ids)]
+    lines[7] = UpdateLine(7, ids[7], 9, ItemChanges(quantity=1))  # a stale revision
+    writes = world.repository.writes
+    results = world.service.update_items(STORE, lines, world.audit(), return_entity=True)
+    assert [r.index for r in results] == list(range(150))
+    assert results[7].error is not None and results[7].error.code is LineErrorCode.REVISION_MISMATCH
+    assert all(r.success and r.item and r.item.quantity == 1000 + r.index for r in results if r.index != 7)
+    assert world.repository.writes - writes == 149
+    assert world.service.get_item(STORE, ids[7]).quantity == 7
+
+
+def test_a_bulk_create_keeps_the_first_of_two_drafts_for_one_item() -> None:
+    world = World()
+    drafts = [ItemDraft(f"new-{i}", quantity=i) for i in range(120)] + [ItemDraft("new-3", quantity=99)]
+    results = world.service.create_items(STORE, drafts, world.audit(), return_entity=True)
+    assert all(r.success for r in results[:120])
+    assert results[120].error is not None and results[120].error.code is LineErrorCode.ALREADY_EXISTS
+    assert results[3].item is not None and results[3].item.quantity == 3
