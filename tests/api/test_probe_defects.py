@@ -108,7 +108,8 @@ def test_query_parameters_are_judged_alike_on_both_ledger_reads(api: Api) -> Non
 
 def test_a_huge_integer_is_refused_in_the_api_own_words(api: Api) -> None:
     item = new_item(api, 5)
-    raw = '{"incrementData": [{"inventoryItemId": "%s", "incrementBy": %s}]}' % (item["id"], "9" * 5000)
+    digits = "9" * 5000
+    raw = f'{{"incrementData": [{{"inventoryItemId": "{item["id"]}", "incrementBy": {digits}}}]}}'
     answer = api.post("/stores/v3/bulk/inventory-items/increment", raw=raw)
     assert answer.status == 400, answer.body
     text = str(answer.body)
