@@ -180,6 +180,11 @@ def main(argv: list[str] | None = None) -> int:
         io_parser = commands.add_parser(name, help=help_text)
         if name == "import":
             io_parser.add_argument("file", help="CSV with the columns " + ",".join(COLUMNS))
+            io_parser.add_argument(
+                "--allow-below-reserved",
+                action="store_true",
+                help="set counts below what reservations hold (else such rows fail HELD_BY_RESERVATIONS)",
+            )
         else:
             io_parser.add_argument("--out", help="file to write (default: stdout)")
         io_parser.add_argument("--store", required=True, help="the store id (wix-site-id)")
