@@ -39,7 +39,7 @@ def test_an_import_through_faults_reports_exactly_what_it_did(
     api: Api,
     proxy: FaultProxy,
     store: str,
-    tmp_path: Path,  # noqa: F811 (fixtures by name)
+    tmp_path: Path,
 ) -> None:
     out = io.StringIO()
     first = import_csv(str(catalog(tmp_path / "a.csv", 10)), store, api.base_url, KEY, out=out)

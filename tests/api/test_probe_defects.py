@@ -4,6 +4,8 @@ query parameters, error texts). Each test failed before its fix."""
 
 from __future__ import annotations
 
+import threading
+import time
 from typing import Any
 
 import pytest
@@ -115,3 +117,44 @@ def test_a_huge_integer_is_refused_in_the_api_own_words(api: Api) -> None:
     text = str(answer.body)
     assert "set_int_max_str_digits" not in text and "sys." not in text
     assert "digits" in text
+
+
+def test_a_delete_waits_out_racing_reservations(api: Api) -> None:
+    """Threads reserve and release units of the items, and restock them, while each is deleted: every
+    delete answers, as deleted (200) or held (409 INVENTORY_ITEM_RESERVED), never given up as busy (503)
+    while its deadline leaves time."""
+    items = [new_item(api, 1000) for _ in range(8)]
+    stop = threading.Event()
+
+    def churn(item: dict[str, Any], holds: bool) -> None:
+        client = Api(api.base_url)
+        while not stop.is_set():
+            if not holds:
+                restock = {"incrementData": [{"inventoryItemId": item["id"], "incrementBy": 1}]}
+                answer = client.post("/stores/v3/bulk/inventory-items/increment", restock)
+                if not answer.body["results"][0]["itemMetadata"]["success"]:
+                    return  # deleted under us
+                continue
+            made = reserve(client, (item, 1), ttl=60)
+            if made.status != 201:
+                return
+            client.post(f"{RESERVATIONS}/{made.body['reservation']['id']}/release")
+
+    threads = [
+        threading.Thread(target=churn, args=(item, holds)) for item in items for holds in (True, False, False)
+    ]
+    for thread in threads:
+        thread.start()
+    try:
+        time.sleep(0.5)
+        statuses = []
+        for item in items:
+            answer = api.call("DELETE", f"{ITEMS}/{item['id']}")
+            statuses.append(answer.status)
+            if answer.status == 409:
+                assert answer.body["details"]["applicationError"]["code"] == "INVENTORY_ITEM_RESERVED"
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join()
+    assert set(statuses) <= {200, 409}, statuses

@@ -3,7 +3,20 @@ creates are packed, each line still its own condition."""
 
 from __future__ import annotations
 
-from stockroom.core.domain import ItemChanges, ItemDraft, LineErrorCode, UpdateLine
+import time
+from dataclasses import replace
+
+from stockroom.adapters.memory import InMemoryInventoryRepository
+from stockroom.core.deadline import within
+from stockroom.core.domain import (
+    AuditContext,
+    InventoryItem,
+    ItemChanges,
+    ItemDraft,
+    LineErrorCode,
+    UpdateLine,
+)
+from stockroom.core.ports import ConditionNotMet
 from tests.unit.test_reservations import STORE, World
 
 
@@ -69,3 +82,43 @@ def test_a_bulk_create_keeps_the_first_of_two_drafts_for_one_item() -> None:
     assert all(r.success for r in results[:120])
     assert results[120].error is not None and results[120].error.code is LineErrorCode.ALREADY_EXISTS
     assert results[3].item is not None and results[3].item.quantity == 3
+
+
+class _Busy(InMemoryInventoryRepository):
+    """Every delete finds the item changed under it `changes` times (another writer bumped its revision
+    between the read and the write), then goes through."""
+
+    def __init__(self, changes: int) -> None:
+        super().__init__()
+        self.changes = changes
+
+    def delete(self, before: InventoryItem, *, line_index: int, audit: AuditContext) -> None:
+        if self.changes > 0:
+            self.changes -= 1
+            with self._lock:
+                current = self.items[before.key]
+                self.items[before.key] = replace(current, revision=current.revision + 1)
+            raise ConditionNotMet(self.items[before.key])
+        super().delete(before, line_index=line_index, audit=audit)
+
+
+def test_a_delete_waits_out_an_item_that_keeps_changing_within_its_deadline() -> None:
+    repository = _Busy(changes=12)  # more than the fixed 4 attempts a delete once had
+    world = World(repository=repository)
+    shirt = world.item("shirt", 3)
+    with within(5.0):
+        [result] = world.service.delete_items(STORE, [shirt], world.audit())
+    assert result.success, result.error
+    assert repository.changes == 0
+
+
+def test_a_delete_that_runs_out_of_time_changes_nothing_and_says_so() -> None:
+    repository = _Busy(changes=10_000)
+    world = World(repository=repository)
+    shirt = world.item("shirt", 3)
+    started = time.monotonic()
+    with within(1.5):  # 0.5 s of work once the answer's reserve is kept
+        [result] = world.service.delete_items(STORE, [shirt], world.audit())
+    assert time.monotonic() - started < 1.5
+    assert result.error is not None and result.error.code is LineErrorCode.TEMPORARILY_UNAVAILABLE
+    assert world.service.get_item(STORE, shirt).quantity == 3

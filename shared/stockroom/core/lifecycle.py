@@ -8,8 +8,10 @@ docs/decisions.md).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import itertools
+from collections.abc import Callable, Sequence
 
+from stockroom.core.deadline import can_start, time_left
 from stockroom.core.domain import (
     AdjustmentKind,
     AuditContext,
@@ -32,7 +34,7 @@ from stockroom.core.errors import (
 from stockroom.core.packs import KEPT_CHANGING, unavailable
 from stockroom.core.ports import ConditionNotMet, HoldsRemain
 from stockroom.core.stock import NOT_FOUND, StockChanges, busy, failed
-from stockroom.core.writes import Retry, write_by_rules
+from stockroom.core.writes import Retry, backoff
 
 # Every line outcome a single-item call can meet, as the error of the whole call (its HTTP status is the
 # class's: stockroom.http.errors). The rules' refusals keep their own code; a test walks every code.
@@ -64,6 +66,43 @@ def raise_for(result: LineResult) -> None:
     """A single-item call answers its one line's error as the error of the whole call."""
     if result.error is not None:
         raise error_for(result.error)
+
+
+# Without a deadline (a test, a script), a delete still stops trying after this many writes.
+UNBOUNDED_ATTEMPTS = 50
+
+
+def _within_deadline(
+    read: Callable[[], InventoryItem | None],
+    write: Callable[[InventoryItem | None, int], LineResult],
+    judge: Callable[[ConditionNotMet, InventoryItem | None], LineResult | Retry[InventoryItem | None]],
+    gave_up: Callable[[StorageUnavailable | None], LineResult],
+) -> LineResult:
+    """A delete waits out ordinary contention: an item that keeps changing under it (reservations come
+    and go), or storage refusing it as busy, is read and tried again, with jittered backoff, for as long as
+    its deadline leaves time; only then is it answered TEMPORARILY_UNAVAILABLE (nothing was deleted)."""
+    busy_now: StorageUnavailable | None = None
+    before: InventoryItem | None = None
+    fresh = False
+    for attempt in itertools.count():
+        if (attempt >= UNBOUNDED_ATTEMPTS and time_left() is None) or not can_start():
+            return gave_up(busy_now)
+        try:
+            if not fresh:
+                before = read()
+            fresh = False
+            return write(before, attempt)
+        except ConditionNotMet as refused:
+            decided = judge(refused, before)
+            if not isinstance(decided, Retry):
+                return decided
+            before, fresh = decided.plan, True  # as the refusal found it: no read needed
+        except OutcomeUnknown as unknown:
+            return gave_up(unknown)  # it may have landed: reading again would answer NOT_FOUND, untruly
+        except StorageUnavailable as error:
+            busy_now = error
+        backoff(min(attempt, 5))
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def holds_remain(item: InventoryItem, reserved: int) -> LineError:
@@ -100,14 +139,12 @@ class ItemRemoval(StockChanges):
                     return LineResult(index, item_id, error=holds_remain(refused.item, refused.reserved))
                 return Retry(refused.item)  # changed since it was read: delete it as it is now
 
-            def exhausted(_: InventoryItem | None) -> LineResult:
-                return unavailable(index, KEPT_CHANGING)
-
-            try:
-                before = self._repository.get_items([keys[index]]).get(keys[index])
-                return write_by_rules(before, write, ConditionNotMet, judge, exhausted)
-            except StorageUnavailable as unavailable_now:
-                return busy(index, unavailable_now)
+            return _within_deadline(
+                lambda: self._repository.get_items([keys[index]]).get(keys[index]),
+                write,
+                judge,
+                lambda error: busy(index, error) if error else unavailable(index, KEPT_CHANGING),
+            )
 
         results = self._run_grouped(sorted(keys), lambda index: keys[index], delete)
         return sorted([*results, *missing], key=lambda r: r.index)
