@@ -16,7 +16,8 @@ ROOT := $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
 $(VENV)/.installed: pyproject.toml requirements/dev.lock
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python >= 3.11 required"; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --require-hashes -r requirements/dev.lock
+	# The lock names every package (dependencies' extras included), so pip resolves nothing: --no-deps.
+	$(BIN)/pip install --quiet --no-deps --require-hashes -r requirements/dev.lock
 	# The project itself, editable, with the locked setuptools (no isolated build fetching the newest).
 	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
