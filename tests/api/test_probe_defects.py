@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 import time
+import uuid
 from typing import Any
 
 import pytest
@@ -158,3 +159,38 @@ def test_a_delete_waits_out_racing_reservations(api: Api) -> None:
         for thread in threads:
             thread.join()
     assert set(statuses) <= {200, 409}, statuses
+
+
+def test_an_untracked_item_cannot_start_counting_while_reserved(api: Api) -> None:
+    card = api.create(variantId=f"card-{uuid.uuid4().hex[:8]}", inStock=True)
+    made = reserve(api, (card, 5))
+    assert made.status == 201, made.body
+    path = f"{ITEMS}/{card['id']}"
+    revision = api.item(card["id"])["revision"]
+    answer = api.call("PATCH", path, {"inventoryItem": {"revision": revision, "quantity": 1}})
+    assert answer.status == 409, answer.body
+    error = answer.body["details"]["applicationError"]
+    assert (error["code"], error["data"]["reservedQuantity"]) == ("HELD_BY_RESERVATIONS", 5)
+    confirmed = api.post(f"{RESERVATIONS}/{made.body['reservation']['id']}/confirm", {})
+    assert confirmed.status == 200, confirmed.body
+    after = api.item(card["id"])
+    assert (after["trackQuantity"], after["inStock"]) == (False, True)
+    counted = api.call("PATCH", path, {"inventoryItem": {"revision": after["revision"], "quantity": 1}})
+    assert counted.status == 200, counted.body
+    assert counted.body["inventoryItem"]["quantity"] == 1
+
+
+def test_an_expired_untracked_hold_does_not_block_counting(api: Api) -> None:
+    card = api.create(variantId=f"card-{uuid.uuid4().hex[:8]}", inStock=True)
+    assert reserve(api, (card, 2), ttl=1).status == 201
+    time.sleep(1.2)
+    current = api.item(card["id"])
+    answer = api.call(
+        "PATCH", f"{ITEMS}/{card['id']}", {"inventoryItem": {"revision": current["revision"], "quantity": 4}}
+    )
+    assert answer.status == 200, answer.body
+    # And a held tracked item's expired hold frees its units as before.
+    shirt = new_item(api, 3)
+    assert reserve(api, (shirt, 3), ttl=1).status == 201
+    time.sleep(1.2)
+    assert counts(api, shirt) == (3, 0, 3)

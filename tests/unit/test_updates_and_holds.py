@@ -122,3 +122,35 @@ def test_a_delete_that_runs_out_of_time_changes_nothing_and_says_so() -> None:
     assert time.monotonic() - started < 1.5
     assert result.error is not None and result.error.code is LineErrorCode.TEMPORARILY_UNAVAILABLE
     assert world.service.get_item(STORE, shirt).quantity == 3
+
+
+def test_starting_to_track_is_refused_while_reservations_name_the_item() -> None:
+    """Reserve 5 of an item that keeps no count, then try to count it: refused while the reservation
+    lives, so a confirm never sells units that were never counted."""
+    world = World()
+    card = world.item("gift-card", in_stock=True)
+    held = world.reserve(("gift-card", 5))
+    revision = world.service.get_item(STORE, card).revision
+    line = UpdateLine(0, card, revision, ItemChanges(quantity=1))
+    [refused] = world.service.update_items(STORE, [line], world.audit(), return_entity=False)
+    assert refused.error is not None and refused.error.code is LineErrorCode.HELD_BY_RESERVATIONS
+    assert refused.error.data["reservedQuantity"] == 5
+    world.reservations.confirm(STORE, held.id, world.audit())
+    item = world.service.get_item(STORE, card)
+    assert (item.track_quantity, item.reserved) == (False, 0)
+    # Once nothing is held, counting starts.
+    line = UpdateLine(0, card, item.revision, ItemChanges(quantity=1))
+    [counted] = world.service.update_items(STORE, [line], world.audit(), return_entity=True)
+    assert counted.success and counted.item is not None and counted.item.quantity == 1
+
+
+def test_an_untracked_hold_ends_with_its_reservation() -> None:
+    world = World()
+    card = world.item("gift-card", in_stock=True)
+    released = world.reserve(("gift-card", 2))
+    world.reservations.release(STORE, released.id, world.audit())
+    world.reserve(("gift-card", 3), ttl=1)
+    world.clock.advance(2)
+    assert world.service.get_item(STORE, card).reserved == 0  # as a reader sees it: expired
+    world.repository.reclaim_expired(world.service.get_item(STORE, card).key, world.audit())
+    assert world.repository.items[world.service.get_item(STORE, card).key].reserved == 0

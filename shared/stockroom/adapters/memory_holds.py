@@ -35,7 +35,7 @@ class InMemoryReservationRepository:
                     refused[position] = item
             if refused:
                 raise WritesRefused(refused)
-            for position, line in enumerate(reservation.holds):
+            for position, line in enumerate(reservation.lines):
                 key = reservation.key(line)
                 item = inventory.items[key]
                 inventory.holds.setdefault(key, {})[reservation.id] = (line.quantity, reservation.expires_at)
@@ -65,14 +65,14 @@ class InMemoryReservationRepository:
             current = self._current(reservation, now)
             confirm = status is ReservationStatus.CONFIRMED
             for position, line in enumerate(current.lines):
-                if not line.tracked:
-                    continue
                 key = current.key(line)
                 item = inventory.items[key]
                 del inventory.holds[key][current.id]
                 after = replace(
                     item,
-                    quantity=(item.quantity or 0) - line.quantity if confirm else item.quantity,
+                    quantity=(item.quantity or 0) - line.quantity
+                    if confirm and line.tracked
+                    else item.quantity,
                     reserved=item.reserved - line.quantity,
                     revision=item.revision + 1,
                     updated_date=now,

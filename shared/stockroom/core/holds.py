@@ -38,7 +38,7 @@ class ReservationLine:
     location_id: str
     item_id: str
     quantity: int
-    tracked: bool  # an untracked item's line is accepted and holds nothing
+    tracked: bool  # an untracked item's line is accepted and takes no stock (it is counted in `reserved`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,8 +61,10 @@ class Reservation:
 
     @property
     def holds(self) -> tuple[ReservationLine, ...]:
-        """The lines that hold units (tracked items)."""
-        return tuple(line for line in self.lines if line.tracked)
+        """The lines that hold units: every line. An untracked item's line holds no stock, but it is counted
+        in the item's `reserved` all the same, so the item cannot start counting (and a confirm sell units
+        it never counted) while the reservation lives."""
+        return self.lines
 
 
 @dataclass(frozen=True, slots=True)

@@ -218,8 +218,9 @@ class InventoryRepository(Protocol):
 
 class ReservationRepository(Protocol):
     def reserve(self, reservation: Reservation, audit: AuditContext, token: str) -> None:
-        """Hold every tracked line (its item's `available >= n`, then reserved += n), check that every
-        untracked line's item still does not track, and store the reservation: one transaction, or nothing.
+        """Hold every tracked line (its item's `available >= n`, then reserved += n), count every untracked
+        line (its item still does not track, then reserved += n, no stock taken), and store the
+        reservation: one transaction, or nothing.
         Raises WritesRefused (positions are those of `reservation.lines`) or WritesConflicted."""
         ...
 

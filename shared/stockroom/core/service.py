@@ -20,6 +20,7 @@ from stockroom.core.domain import (
     AdjustmentKind,
     AuditContext,
     InventoryItem,
+    ItemChanges,
     ItemDraft,
     ItemKey,
     ItemQuery,
@@ -53,6 +54,11 @@ def already_exists(item: InventoryItem) -> LineError:
         "An inventory item for this variant and location (or with this id) already exists.",
         {"variantId": item.variant_id, "locationId": item.location_id},
     )
+
+
+def _switches(changes: ItemChanges) -> bool:
+    """Whether an update may switch the item's tracking method (it names one)."""
+    return changes.quantity is not None or changes.in_stock is not None
 
 
 def utc_now() -> str:
@@ -200,6 +206,25 @@ class InventoryService(ItemRemoval, Transfers):
             try:
                 items = self._repository.get_items([keys[line.index] for line in members])
                 live = {item.key: item for item in self.live(list(items.values()))}
+                # A switch of tracking needs no held units stored: expired ones are reclaimed first.
+                stale_holds = [
+                    key for key, item in items.items() if item.reserved > 0 and live[key].reserved == 0
+                ]
+                if stale_holds and any(_switches(line.changes) for line in members):
+                    reclaimed = {key for key in stale_holds if self._repository.reclaim_expired(key, audit)}
+                    read = items
+                    items = self._repository.get_items([keys[line.index] for line in members])
+                    # The caller read the item as it is to a reader (expired holds left out): a reclaim of
+                    # them, and nothing else since, does not make that revision stale.
+                    members = [
+                        replace(line, revision=items[key].revision)
+                        if (key := keys[line.index]) in reclaimed
+                        and key in items
+                        and line.revision == read[key].revision
+                        and items[key].revision == read[key].revision + 1
+                        else line
+                        for line in members
+                    ]
             except StorageUnavailable as unavailable_now:
                 results += [busy(line.index, unavailable_now) for line in members]
                 continue

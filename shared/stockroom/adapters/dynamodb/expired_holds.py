@@ -67,14 +67,17 @@ def reclaim_expired(table: TableClient, key: ItemKey, audit: AuditContext) -> in
         return 0
     freed = sum(int(h["quantity"]["N"]) for h in expired)
     change = Change(AdjustmentKind.EXPIRE, "RESERVATION_EXPIRED", audit.request_id, 0, -freed)
+    # An item's holds all count as it does (its tracking cannot switch while any is stored); an untracked
+    # item's hold frees no stock. Holds stored before they said so are a tracked item's.
+    tracked = expired[0].get("tracked", {"BOOL": True})["BOOL"]
     operations = [
         item_change(
             key,
             change,
             now,
-            "attribute_exists(pk) AND reserved >= :freed",
-            "reserved = reserved - :freed, available = available + :freed",
-            {":freed": n(freed)},
+            "attribute_exists(pk) AND reserved >= :freed AND trackQuantity = :tracked",
+            "reserved = reserved - :freed" + (", available = available + :freed" if tracked else ""),
+            {":freed": n(freed), ":tracked": {"BOOL": tracked}},
         ),
         *(
             {

@@ -3,7 +3,8 @@
 
 Each call is one transaction whose conditions are the rule it relies on:
 - create: per tracked line, the item's `available >= n` (then reserved += n, available -= n) and a new hold;
-  per untracked line, a check that the item still does not track; the reservation and its timer.
+  per untracked line, on condition that the item still does not track, reserved += n (it takes no stock,
+  but the item cannot start counting while it lives) and a new hold; the reservation and its timer.
 - confirm / release: the reservation ACTIVE and `holdUntil > now`; each hold still there; each item
   changed once (confirm: quantity -= n, reserved -= n; release: reserved -= n, available += n).
 - extend: the same reservation condition; the reservation, its timer and every hold get the new expiry.
@@ -26,7 +27,6 @@ from stockroom.adapters.dynamodb.layout import (
     TIMER_SK,
     AttributeMap,
     hold_key,
-    item_key_attrs,
     table_name,
 )
 from stockroom.adapters.dynamodb.reservation_codec import (
@@ -78,32 +78,19 @@ class DynamoDBReservationRepository:
         for position, line in enumerate(reservation.lines):
             key = reservation.key(line)
             starts.append(len(operations))
-            values = {":id": {"S": line.item_id}, ":n": n(line.quantity)}
-            if not line.tracked:
-                operations.append(
-                    {
-                        "ConditionCheck": {
-                            "TableName": table_name(),
-                            "Key": item_key_attrs(key),
-                            "ConditionExpression": (
-                                "attribute_exists(pk) AND #id = :id AND trackQuantity = :no"
-                            ),
-                            "ExpressionAttributeNames": {"#id": "id"},
-                            "ExpressionAttributeValues": {":id": values[":id"], ":no": {"BOOL": False}},
-                            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-                        }
-                    }
-                )
-                continue
+            values = {":id": {"S": line.item_id}, ":n": n(line.quantity), ":tracked": {"BOOL": line.tracked}}
             change = Change(AdjustmentKind.RESERVE, audit.reason, audit.request_id, position, line.quantity)
+            # A hold takes only what is available (and only from the item it was read as). An untracked
+            # item's line takes no stock, but is counted in `reserved` too (no switch of tracking while
+            # it lives), on condition that the item still keeps no count.
             update = item_change(
                 key,
                 change,
                 now,
-                # SPEC §7: a hold takes only what is available (and only from the item it was read as).
-                "attribute_exists(pk) AND #id = :id AND trackQuantity = :yes AND available >= :n",
-                "reserved = reserved + :n, available = available - :n",
-                {**values, ":yes": {"BOOL": True}},
+                "attribute_exists(pk) AND #id = :id AND trackQuantity = :tracked"
+                + (" AND available >= :n" if line.tracked else ""),
+                "reserved = reserved + :n" + (", available = available - :n" if line.tracked else ""),
+                values,
             )
             update["Update"]["ExpressionAttributeNames"]["#id"] = "id"
             operations += [
@@ -117,6 +104,7 @@ class DynamoDBReservationRepository:
                             "storeId": {"S": reservation.store_id},
                             "reservationId": {"S": reservation.id},
                             "quantity": n(line.quantity),
+                            "tracked": {"BOOL": line.tracked},
                             "holdUntil": {"S": reservation.expires_at},
                         },
                         "ConditionExpression": "attribute_not_exists(sk)",
@@ -183,15 +171,11 @@ class DynamoDBReservationRepository:
         confirm = status is ReservationStatus.CONFIRMED
         kind = AdjustmentKind.CONFIRM if confirm else AdjustmentKind.RELEASE
         for position, line in enumerate(reservation.lines):
-            if not line.tracked:
-                continue
             key = reservation.key(line)
             change = Change(kind, audit.reason, audit.request_id, position, -line.quantity)
-            sets = (
-                "quantity = quantity - :n, reserved = reserved - :n"
-                if confirm
-                else "reserved = reserved - :n, available = available + :n"
-            )
+            sets = "reserved = reserved - :n"  # an untracked item's line: no stock to take or free
+            if line.tracked:
+                sets += ", quantity = quantity - :n" if confirm else ", available = available + :n"
             operations += [
                 item_change(
                     key,
