@@ -45,11 +45,12 @@ def new_key() -> str:
     return f"import-{uuid.uuid4()}"
 
 
-def settled(api: StoreApi, path: str, body: Any) -> list[Item]:
+def settled(api: StoreApi, path: str, body: Any, *, keyed: bool = True) -> list[Item]:
     """A bulk call's results, every line settled: lines that storage could not settle (OUTCOME_UNKNOWN,
     TEMPORARILY_UNAVAILABLE) are sent again with the same body and Idempotency-Key, so each is applied
-    exactly once, until none is left or the attempts run out (those lines then stay as they are)."""
-    key = new_key()
+    exactly once, until none is left or the attempts run out (those lines then stay as they are).
+    `keyed` False sends no key (the API then remembers nothing: for a call whose repeat is harmless)."""
+    key = new_key() if keyed else None
     results: list[Item] = api.post(path, body, key=key)["results"]
     for attempt in range(SETTLE_ATTEMPTS):
         if not any(_code(result) in UNSETTLED for result in results):
@@ -253,7 +254,10 @@ class Importer:
         """The API has no call that names a store's default location, but a create without locationId
         uses it: creating this row alone either creates it there, or fails ALREADY_EXISTS naming it. The
         failed create is a refused conditional put, so it writes nothing."""
-        [result] = settled(self.api, CREATE_PATH, {"inventoryItems": [new_item(row)], "returnEntity": True})
+        # No Idempotency-Key: a repeat is harmless (it creates the item or names its location), and a rerun
+        # that finds everything as it should be then writes nothing at all, not even the key's record.
+        body = {"inventoryItems": [new_item(row)], "returnEntity": True}
+        [result] = settled(self.api, CREATE_PATH, body, keyed=False)
         if result["itemMetadata"]["success"]:
             item = result["item"]
             self.existing[(item["variantId"], item["locationId"])] = item
