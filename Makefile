@@ -66,8 +66,10 @@ docs: $(VENV)
 docs-serve: $(VENV)
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs serve
 
+# The engine's figures, then the import and export targets (each script exits 1 on a missed target).
 bench: $(VENV)
-	@if [ -f benchmarks/run.py ]; then $(BIN)/python benchmarks/run.py; else echo "no benchmarks/run.py yet"; fi
+	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/import_bench.py
 
 # Refresh the locks to the newest versions the ranges in pyproject.toml and requirements/*.in allow (then
 # `make test`, and commit the locks). The layer's lock is the Lambda platform's (CPython 3.12 on arm64),

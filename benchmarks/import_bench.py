@@ -117,7 +117,7 @@ def catalog(path: Path, rows: int, shift: int = 0) -> None:
             writer.writerow([f"bench-{i:06d}", f"product-{i // 5:05d}", i % 100 + shift, f"Product {i // 5}"])
 
 
-def wait_for(url: str, seconds: float = 60) -> None:
+def wait_for(url: str, seconds: float = 240) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         try:

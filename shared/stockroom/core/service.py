@@ -206,25 +206,8 @@ class InventoryService(ItemRemoval, Transfers):
             try:
                 items = self._repository.get_items([keys[line.index] for line in members])
                 live = {item.key: item for item in self.live(list(items.values()))}
-                # A switch of tracking needs no held units stored: expired ones are reclaimed first.
-                stale_holds = [
-                    key for key, item in items.items() if item.reserved > 0 and live[key].reserved == 0
-                ]
-                if stale_holds and any(_switches(line.changes) for line in members):
-                    reclaimed = {key for key in stale_holds if self._repository.reclaim_expired(key, audit)}
-                    read = items
-                    items = self._repository.get_items([keys[line.index] for line in members])
-                    # The caller read the item as it is to a reader (expired holds left out): a reclaim of
-                    # them, and nothing else since, does not make that revision stale.
-                    members = [
-                        replace(line, revision=items[key].revision)
-                        if (key := keys[line.index]) in reclaimed
-                        and key in items
-                        and line.revision == read[key].revision
-                        and items[key].revision == read[key].revision + 1
-                        else line
-                        for line in members
-                    ]
+                if any(_switches(line.changes) for line in members):
+                    items, members = self._without_expired_holds(items, live, members, keys, audit)
             except StorageUnavailable as unavailable_now:
                 results += [busy(line.index, unavailable_now) for line in members]
                 continue
@@ -270,6 +253,32 @@ class InventoryService(ItemRemoval, Transfers):
                 executor=self._executor,
             )
         return sorted(results, key=lambda r: r.index)
+
+    def _without_expired_holds(
+        self,
+        items: dict[ItemKey, InventoryItem],
+        live: dict[ItemKey, InventoryItem],
+        lines: list[UpdateLine],
+        keys: dict[int, ItemKey],
+        audit: AuditContext,
+    ) -> tuple[dict[ItemKey, InventoryItem], list[UpdateLine]]:
+        """A switch of tracking needs no held units stored: holds that all expired are reclaimed first,
+        and the items read again. The caller read each item as a reader sees it (expired holds left out),
+        so a reclaim, and nothing else since, does not make the revision it carries stale."""
+        stale = [key for key, item in items.items() if item.reserved > 0 and live[key].reserved == 0]
+        reclaimed = {key for key in stale if self._repository.reclaim_expired(key, audit)}
+        if not reclaimed:
+            return items, lines
+        again = self._repository.get_items([keys[line.index] for line in lines])
+        return again, [
+            replace(line, revision=again[key].revision)
+            if (key := keys[line.index]) in reclaimed
+            and key in again
+            and line.revision == items[key].revision
+            and again[key].revision == items[key].revision + 1
+            else line
+            for line in lines
+        ]
 
     def update_item(
         self, store_id: str, line: UpdateLine, audit: AuditContext, *, allow_below_reserved: bool = False
