@@ -195,11 +195,15 @@ def figures(folder: Path, api: str, control: int, rows: int, bulk: int, concurre
     first_file, second_file = folder / "catalog.csv", folder / "counted-again.csv"
     catalog(first_file, rows)
     catalog(second_file, rows, shift=1)  # every count one more: every row an update
-    table = []
+    table: list[Row] = []
+
+    def done(row: Row) -> None:
+        table.append(row)
+        print(f"{row.figure}: {row.measured} [{row.verdict}]", file=sys.stderr, flush=True)
 
     seconds, report, used = timed_import(first_file, api, control)
     ok = report.created == rows and not report.errors and seconds <= 20
-    table.append(
+    done(
         Row(
             f"import, {rows:,} new rows",
             f"{seconds:.1f} s ({rows / seconds:,.0f} rows/s); {report.summary()}; DynamoDB: {detail(used)}",
@@ -210,7 +214,7 @@ def figures(folder: Path, api: str, control: int, rows: int, bulk: int, concurre
 
     seconds, report, used = timed_import(first_file, api, control)
     ok = report.unchanged == rows and writes_of(used) == 0 and seconds <= 10
-    table.append(
+    done(
         Row(
             "the same file again",
             f"{seconds:.1f} s; {writes_of(used)} writes; {report.summary()}; DynamoDB: {detail(used)}",
@@ -221,7 +225,7 @@ def figures(folder: Path, api: str, control: int, rows: int, bulk: int, concurre
 
     seconds, report, used = timed_import(second_file, api, control)
     ok = report.updated == rows and not report.errors and seconds <= 30
-    table.append(
+    done(
         Row(
             f"import, {rows:,} updates",
             f"{seconds:.1f} s ({rows / seconds:,.0f} rows/s); {report.summary()}; DynamoDB: {detail(used)}",
@@ -235,7 +239,7 @@ def figures(folder: Path, api: str, control: int, rows: int, bulk: int, concurre
     exported = export_csv(STORE, io.StringIO(), api, "bench-key")
     seconds = time.monotonic() - started
     used = counts(control)
-    table.append(
+    done(
         Row(
             f"export, {exported:,} items",
             f"{seconds:.1f} s; DynamoDB: {detail(used)}",
@@ -247,7 +251,7 @@ def figures(folder: Path, api: str, control: int, rows: int, bulk: int, concurre
     settle(control)
     calls = concurrent_creates(api, concurrent, bulk)
     used = counts(control)
-    table.append(
+    done(
         Row(
             f"{concurrent} concurrent {bulk:,}-item bulk creates",
             f"{', '.join(f'{s:.1f}' for s in calls)} s; DynamoDB: {detail(used)}",
