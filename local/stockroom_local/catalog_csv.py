@@ -7,7 +7,9 @@ non-negative counts): one invalid item refuses a whole bulk request, so a bad ro
 
 from __future__ import annotations
 
+import codecs
 import csv
+import io
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -102,10 +104,39 @@ def parse_row(line: int, fields: dict[str, str]) -> Row:
     )
 
 
+_BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+
+
+def decode_csv(data: bytes) -> str:
+    """The file's text: UTF-8 (with or without Excel's byte-order mark), or UTF-16 where its byte-order mark
+    says so ("Unicode text" from a spreadsheet). Anything else is one clear error, not a guess."""
+    encoding = next((name for bom, name in _BOMS if data.startswith(bom)), "utf-8")
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        raise CsvFormatError(
+            f"the file is not {encoding.upper().removesuffix('-SIG')} (byte 0x{data[error.start]:02x} on line"
+            f" {line}); save it as CSV UTF-8"
+        ) from None
+
+
+def _delimiter(first_line: str) -> str:
+    """The separator the header uses: a comma, or a semicolon or tab where that is what splits it into the
+    known columns (spreadsheets in locales whose decimal mark is a comma write semicolons)."""
+
+    def known(separator: str) -> int:
+        return sum(1 for name in first_line.split(separator) if name.strip().strip('"') in COLUMNS)
+
+    return max((",", ";", "\t"), key=known)
+
+
 def read_rows(stream: IO[str]) -> tuple[list[Row], list[RowError]]:
     """Every row of the file, good or bad. Line numbers count the header as line 1 (a quoted value with a
     newline makes a row span lines: it is named by its last line, as the csv module counts)."""
-    reader = csv.DictReader(stream)
+    text = stream.read()
+    delimiter = _delimiter(text.split("\n", 1)[0])
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
     header = [name.strip() for name in reader.fieldnames or []]
     if "variantId" not in header:
         raise CsvFormatError(f"the header must name variantId; columns are {','.join(COLUMNS)}")
@@ -113,16 +144,19 @@ def read_rows(stream: IO[str]) -> tuple[list[Row], list[RowError]]:
     if unknown:
         # A misspelt column would otherwise be ignored silently, like a misspelt API field.
         raise CsvFormatError(f"unknown column(s) {', '.join(unknown)}; columns are {','.join(COLUMNS)}")
+    twice = sorted({name for name in header if header.count(name) > 1})
+    if twice:
+        # Which of two quantity columns would count? Neither is guessed.
+        raise CsvFormatError(f"column(s) {', '.join(twice)} named twice in the header")
     reader.fieldnames = header
     rows: list[Row] = []
     errors: list[RowError] = []
     seen: dict[tuple[str, str | None], int] = {}
     for fields in reader:
         line = reader.line_num
-        if None in fields:  # more values than columns
-            errors.append(
-                RowError(line, f"{len(header) + len(fields[None])} values for {len(header)} columns")
-            )
+        values = len(header) + len(fields.get(None) or []) - sum(1 for v in fields.values() if v is None)
+        if values != len(header):  # too many values, or too few: judged alike, never padded or cut
+            errors.append(RowError(line, f"{values} values for {len(header)} columns"))
             continue
         try:
             row = parse_row(line, fields)

@@ -9,6 +9,7 @@ finish the job and a second run write nothing.
 
 from __future__ import annotations
 
+import io
 import sys
 import time
 import uuid
@@ -18,7 +19,7 @@ from typing import IO, Any
 
 import requests
 
-from stockroom_local.catalog_csv import CsvFormatError, Row, RowError, read_rows, write_items
+from stockroom_local.catalog_csv import CsvFormatError, Row, RowError, decode_csv, read_rows, write_items
 from stockroom_local.progress import Progress
 
 DEFAULT_API = "http://127.0.0.1:3000"
@@ -31,9 +32,39 @@ UPDATE_PAGE = 300  # the API's bulk update limit
 QUERY_PAGE = 100  # the API's largest query page
 RETRIES = 5
 _TRANSIENT = {429, 500, 502, 503, 504}
+# Lines storage could not settle: sent again, under the same Idempotency-Key, until they do (a line that
+# did land is then reported applied, never applied twice).
+UNSETTLED = {"OUTCOME_UNKNOWN", "TEMPORARILY_UNAVAILABLE"}
+SETTLE_ATTEMPTS = 8
 
 Item = dict[str, Any]
 Key = tuple[str, str]  # (variantId, locationId)
+
+
+def new_key() -> str:
+    return f"import-{uuid.uuid4()}"
+
+
+def settled(api: StoreApi, path: str, body: Any, *, keyed: bool = True) -> list[Item]:
+    """A bulk call's results, every line settled: lines that storage could not settle (OUTCOME_UNKNOWN,
+    TEMPORARILY_UNAVAILABLE) are sent again with the same body and Idempotency-Key, so each is applied
+    exactly once, until none is left or the attempts run out (those lines then stay as they are).
+    `keyed` False sends no key (the API then remembers nothing: for a call whose repeat is harmless)."""
+    key = new_key() if keyed else None
+    results: list[Item] = api.post(path, body, key=key)["results"]
+    for attempt in range(SETTLE_ATTEMPTS):
+        if not any(_code(result) in UNSETTLED for result in results):
+            break
+        time.sleep(min(5.0, 0.25 * 2**attempt))
+        again: list[Item] = api.post(path, body, key=key)["results"]
+        # A line settled before keeps its answer (the same request again answers it the same way).
+        results = [new if _code(old) in UNSETTLED else old for old, new in zip(results, again, strict=True)]
+    return results
+
+
+def _code(result: Item) -> str | None:
+    error = (result.get("itemMetadata") or {}).get("error") or {}
+    return error.get("code")
 
 
 class ApiError(Exception):
@@ -57,10 +88,10 @@ class StoreApi:
         self.session = requests.Session()
         self.requests = 0
 
-    def post(self, path: str, body: Any, idempotent: bool = False) -> Any:
+    def post(self, path: str, body: Any, idempotent: bool = False, key: str | None = None) -> Any:
         headers = dict(self.headers)
-        if idempotent:
-            headers["Idempotency-Key"] = f"import-{uuid.uuid4()}"
+        if idempotent or key:
+            headers["Idempotency-Key"] = key or new_key()
         for attempt in range(RETRIES):
             self.requests += 1
             try:
@@ -166,8 +197,9 @@ def _failure(result: Item) -> str:
 
 
 class Importer:
-    def __init__(self, api: StoreApi, progress: Progress) -> None:
+    def __init__(self, api: StoreApi, progress: Progress, *, allow_below_reserved: bool = False) -> None:
         self.api = api
+        self.allow_below_reserved = allow_below_reserved
         self.progress = progress
         self.report = ImportReport()
         self.existing: dict[Key, Item] = {}
@@ -222,8 +254,10 @@ class Importer:
         """The API has no call that names a store's default location, but a create without locationId
         uses it: creating this row alone either creates it there, or fails ALREADY_EXISTS naming it. The
         failed create is a refused conditional put, so it writes nothing."""
-        answer = self.api.post(CREATE_PATH, {"inventoryItems": [new_item(row)], "returnEntity": True})
-        result = answer["results"][0]
+        # No Idempotency-Key: a repeat is harmless (it creates the item or names its location), and a rerun
+        # that finds everything as it should be then writes nothing at all, not even the key's record.
+        body = {"inventoryItems": [new_item(row)], "returnEntity": True}
+        [result] = settled(self.api, CREATE_PATH, body, keyed=False)
         if result["itemMetadata"]["success"]:
             item = result["item"]
             self.existing[(item["variantId"], item["locationId"])] = item
@@ -241,7 +275,7 @@ class Importer:
     def _create(self, page: list[Row]) -> None:
         body = {"inventoryItems": [new_item(row) for row in page], "returnEntity": False}
         try:
-            answer = self.api.post(CREATE_PATH, body, idempotent=True)
+            results = settled(self.api, CREATE_PATH, body)
         except ApiError as exc:
             if exc.status >= 500 or exc.status in (401, 403):
                 raise
@@ -249,7 +283,7 @@ class Importer:
                 self._fail(row, str(exc), advance=False)
             self.progress.advance(len(page))
             return
-        for row, result in zip(page, answer["results"], strict=True):
+        for row, result in zip(page, results, strict=True):
             if result["itemMetadata"]["success"]:
                 self.report.created += 1
             else:
@@ -261,9 +295,10 @@ class Importer:
             "inventoryItems": [{"inventoryItem": update} for _, update in page],
             "reason": "IMPORT",
             "returnEntity": False,
+            "allowBelowReserved": self.allow_below_reserved,
         }
         try:
-            answer = self.api.post(UPDATE_PATH, body, idempotent=True)
+            results = settled(self.api, UPDATE_PATH, body)
         except ApiError as exc:
             if exc.status >= 500 or exc.status in (401, 403):
                 raise
@@ -271,7 +306,7 @@ class Importer:
                 self._fail(row, str(exc), advance=False)
             self.progress.advance(len(page))
             return
-        for (row, _), result in zip(page, answer["results"], strict=True):
+        for (row, _), result in zip(page, results, strict=True):
             if result["itemMetadata"]["success"]:
                 self.report.updated += 1
             else:
@@ -281,15 +316,24 @@ class Importer:
 
 
 def import_csv(
-    path: str, store: str, api_url: str = DEFAULT_API, key: str = DEFAULT_KEY, out: IO[str] | None = None
+    path: str,
+    store: str,
+    api_url: str = DEFAULT_API,
+    key: str = DEFAULT_KEY,
+    out: IO[str] | None = None,
+    *,
+    allow_below_reserved: bool = False,
 ) -> ImportReport:
     """Import one CSV file; reports every bad row on `out` (default stderr) and returns the report."""
     out = out or sys.stderr
-    with open(path, encoding="utf-8-sig", newline="") as stream:  # -sig: spreadsheets write a BOM
-        rows, bad = read_rows(stream)
+    with open(path, "rb") as stream:
+        rows, bad = read_rows(io.StringIO(decode_csv(stream.read()), newline=""))
     progress = Progress(out)
     try:
-        report = Importer(StoreApi(api_url, key, store), progress).run(rows)
+        importer = Importer(
+            StoreApi(api_url, key, store), progress, allow_below_reserved=allow_below_reserved
+        )
+        report = importer.run(rows)
     finally:
         progress.stop()
     report.rows += len(bad)
@@ -309,7 +353,9 @@ def import_command(args: Any) -> int:
     """`stockroom import`: exit 0 when every row loaded, 1 when some row failed, 2 when nothing could run,
     130 on Ctrl-C (what was written stays written; a re-run completes it)."""
     try:
-        report = import_csv(args.file, args.store, args.api, args.key)
+        report = import_csv(
+            args.file, args.store, args.api, args.key, allow_below_reserved=args.allow_below_reserved
+        )
     except KeyboardInterrupt:
         print(
             "interrupted: the pages sent so far are applied; run the same import again to finish",

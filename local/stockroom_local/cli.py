@@ -27,6 +27,7 @@ from stockroom.core.api_keys import (
 from stockroom.core.service import utc_now
 from stockroom_local.catalog_csv import COLUMNS
 from stockroom_local.catalog_io import DEFAULT_API, DEFAULT_KEY, export_command, import_command
+from stockroom_local.durable import DataDirInUse
 from stockroom_local.engine import ENDPOINT_VARIABLES, Engine, ensure_event_bus, ensure_tables
 from stockroom_local.gateway import make_server
 from stockroom_local.invoke import invoke
@@ -108,8 +109,8 @@ def keys_create(args: argparse.Namespace) -> int:
         DynamoDBApiKeyStore().add(hash_key(key), printable_prefix(key), args.store, utc_now())
         if engine.embedded and engine.journal is None:
             print(
-                "warning: the embedded engine forgets this key when the command ends; "
-                "use --data-dir or set AWS_ENDPOINT_URL_DYNAMODB to keep it",
+                "warning: this key lives only as long as this command (the embedded engine, in memory); "
+                "use --data-dir (with no server holding it) or set AWS_ENDPOINT_URL_DYNAMODB to keep it",
                 file=sys.stderr,
             )
     # Printed once, never stored: only its SHA-256 is kept.
@@ -180,6 +181,11 @@ def main(argv: list[str] | None = None) -> int:
         io_parser = commands.add_parser(name, help=help_text)
         if name == "import":
             io_parser.add_argument("file", help="CSV with the columns " + ",".join(COLUMNS))
+            io_parser.add_argument(
+                "--allow-below-reserved",
+                action="store_true",
+                help="set counts below what reservations hold (else such rows fail HELD_BY_RESERVATIONS)",
+            )
         else:
             io_parser.add_argument("--out", help="file to write (default: stdout)")
         io_parser.add_argument("--store", required=True, help="the store id (wix-site-id)")
@@ -192,7 +198,16 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if getattr(args, "data_dir", None) and any(os.environ.get(v) for v in ENDPOINT_VARIABLES):
         parser.error("--data-dir is for the embedded engine, and AWS_ENDPOINT_URL is set")
-    return int(args.run(args))
+    try:
+        return int(args.run(args))
+    except DataDirInUse as in_use:
+        # One engine a directory: a running `stockroom serve` holds it (its banner names its engine).
+        print(
+            f"error: {in_use}: stop that server first, or point AWS_ENDPOINT_URL_DYNAMODB at its engine"
+            " (the URL its banner shows) instead of --data-dir",
+            file=sys.stderr,
+        )
+        return 2
 
 
 if __name__ == "__main__":

@@ -58,6 +58,10 @@ DEFAULT_SNAPSHOT_EVERY = 1000
 _CREDENTIAL = re.compile(r"Credential=([^/,\s]+/[^/,\s]+/[^/,\s]+/[^/,\s]+)/")
 
 
+class DataDirInUse(RuntimeError):
+    """Another stockroom process (a `stockroom serve`) holds the data directory."""
+
+
 class JournalFailed(RuntimeError):
     """The log could not be written: memory holds a change the disk does not, so the engine stops."""
 
@@ -98,7 +102,7 @@ class Journal:
             fcntl.flock(self._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
             self._lock_file.close()
-            raise RuntimeError(f"{self.directory} is in use by another stockroom process") from None
+            raise DataDirInUse(f"{self.directory} is in use by another stockroom process") from None
         snapshots = sorted(self._generations("snapshot-*.pickle"))
         if snapshots:
             self.generation = snapshots[-1]

@@ -121,11 +121,15 @@ def test_lines_for_one_item_are_merged_and_judged_together(world: World) -> None
     assert [(line.variant_id, line.quantity) for line in reservation.lines] == [("shirt", 3)]
 
 
-def test_an_untracked_item_is_accepted_and_holds_nothing(world: World) -> None:
+def test_an_untracked_item_is_accepted_and_takes_no_stock(world: World) -> None:
     gift = world.item("gift-card", in_stock=True)
     reservation = world.reserve(("gift-card", 4))
     assert [line.tracked for line in reservation.lines] == [False]
-    assert world.service.get_item(STORE, gift).reserved == 0
+    item = world.service.get_item(STORE, gift)
+    assert (item.in_stock, item.availability_status.value) == (True, "IN_STOCK")
+    # Counted all the same (the API does not show it for an item that keeps no count): while it lives,
+    # the item cannot start counting, and a confirm sell units it never counted.
+    assert item.reserved == 4
 
 
 def test_expiry_is_exact_without_a_collector(world: World) -> None:

@@ -13,6 +13,7 @@ import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
+from stockroom.adapters.memory_catalog import MemoryCatalogWrites
 from stockroom.core.domain import (
     HOLD_KINDS,
     Adjustment,
@@ -46,7 +47,7 @@ from stockroom.core.rules import (
 from stockroom.core.tags import tag_expired, tag_units
 
 
-class InMemoryInventoryRepository:
+class InMemoryInventoryRepository(MemoryCatalogWrites):  # bulk create and update: memory_catalog
     def __init__(self) -> None:
         self._lock = threading.RLock()
         self.items: dict[ItemKey, InventoryItem] = {}

@@ -26,7 +26,7 @@ class InMemoryReservationRepository:
             ours = 0
             for position, line in enumerate(reservation.lines):
                 item = inventory.items.get(reservation.key(line))
-                if item is not None and line.tracked and line.tag in item.holds:
+                if item is not None and line.tag in item.holds:
                     ours += 1
                     refused[position] = item  # held already, by this very reservation
                     continue
@@ -42,8 +42,6 @@ class InMemoryReservationRepository:
                 raise WritesRefused(refused)
             if not refused:
                 for position, line in enumerate(reservation.lines):
-                    if not line.tracked:
-                        continue
                     item = inventory.items[reservation.key(line)]
                     after = replace(
                         item,
@@ -64,7 +62,7 @@ class InMemoryReservationRepository:
         items = self._inventory.items
         return any(
             (item := items.get(reservation.key(line))) is None or line.tag not in item.holds
-            for line in reservation.holds
+            for line in reservation.lines
         )
 
     def finish(self, reservation: Reservation, status: ReservationStatus, audit: AuditContext) -> None:
@@ -74,13 +72,13 @@ class InMemoryReservationRepository:
                 raise ReservationChanged(self.reservations.get((reservation.store_id, reservation.id)))
             confirm = status is ReservationStatus.CONFIRMED
             for position, line in enumerate(reservation.lines):
-                if not line.tracked:
-                    continue
                 key = reservation.key(line)
                 item = inventory.items[key]
                 after = replace(
                     item,
-                    quantity=(item.quantity or 0) - line.quantity if confirm else item.quantity,
+                    quantity=(item.quantity or 0) - line.quantity
+                    if confirm and line.tracked
+                    else item.quantity,
                     reserved=item.reserved - line.quantity,
                     holds=tuple(t for t in item.holds if t != line.tag),
                     revision=item.revision + 1,
@@ -100,11 +98,10 @@ class InMemoryReservationRepository:
             if self._gone(reservation):
                 raise ReservationChanged(self.reservations.get((reservation.store_id, reservation.id)))
             for old, new in zip(reservation.lines, extended.lines, strict=True):
-                if old.tracked:
-                    key = reservation.key(old)
-                    item = inventory.items[key]
-                    swapped = (*(t for t in item.holds if t != old.tag), new.tag)
-                    inventory.items[key] = replace(item, holds=swapped)  # no change of the item: no revision
+                key = reservation.key(old)
+                item = inventory.items[key]
+                swapped = (*(t for t in item.holds if t != old.tag), new.tag)
+                inventory.items[key] = replace(item, holds=swapped)  # no change of the item: no revision
             self.reservations[(reservation.store_id, reservation.id)] = extended
 
     def keep_expired(self, reservation: Reservation, now: str) -> None:

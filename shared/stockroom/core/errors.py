@@ -35,6 +35,15 @@ class ItemReserved(StockroomError):
     code = "INVENTORY_ITEM_RESERVED"
 
 
+class Refused(StockroomError):
+    """The rules refused a single-item call's one line (INSUFFICIENT_INVENTORY, HELD_BY_RESERVATIONS, ...):
+    a conflict with the item's state, nothing was changed. The code is the line's own."""
+
+    def __init__(self, code: str, description: str, data: dict[str, object] | None = None) -> None:
+        super().__init__(description, data)
+        self.code = code
+
+
 class InvalidRequest(StockroomError):
     """A request that passed schema validation but breaks a domain rule (e.g. both quantity and inStock).
 

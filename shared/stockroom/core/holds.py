@@ -41,8 +41,8 @@ class ReservationLine:
     location_id: str
     item_id: str
     quantity: int
-    tracked: bool  # an untracked item's line is accepted and holds nothing
-    tag: int = 0  # the hold's tag on its item (stockroom.core.tags); 0 for an untracked line
+    tracked: bool  # an untracked item's line takes no stock (it is counted in `reserved` all the same)
+    tag: int = 0  # the hold's tag on its item (stockroom.core.tags)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,8 +65,10 @@ class Reservation:
 
     @property
     def holds(self) -> tuple[ReservationLine, ...]:
-        """The lines that hold units (tracked items)."""
-        return tuple(line for line in self.lines if line.tracked)
+        """The lines that hold units: every line. An untracked item's line holds no stock, but it is counted
+        in the item's `reserved` all the same, so the item cannot start counting (and a confirm sell units
+        it never counted) while the reservation lives."""
+        return self.lines
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,8 +8,10 @@ docs/decisions.md).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import itertools
+from collections.abc import Callable, Sequence
 
+from stockroom.core.deadline import can_start, time_left
 from stockroom.core.domain import (
     AdjustmentKind,
     AuditContext,
@@ -19,8 +21,12 @@ from stockroom.core.domain import (
     LineResult,
 )
 from stockroom.core.errors import (
+    IdempotencyConflict,
+    ItemAlreadyExists,
     ItemNotFound,
     ItemReserved,
+    OutcomeUnknown,
+    Refused,
     RevisionMismatch,
     StockroomError,
     StorageUnavailable,
@@ -28,20 +34,75 @@ from stockroom.core.errors import (
 from stockroom.core.packs import KEPT_CHANGING, unavailable
 from stockroom.core.ports import ConditionNotMet, HoldsRemain
 from stockroom.core.stock import NOT_FOUND, StockChanges, busy, failed
-from stockroom.core.writes import Retry, write_by_rules
+from stockroom.core.writes import Retry, backoff
 
-_RAISED: dict[LineErrorCode, type[StockroomError]] = {
+# Every line outcome a single-item call can meet, as the error of the whole call (its HTTP status is the
+# class's: stockroom.http.errors). The rules' refusals keep their own code; a test walks every code.
+_RAISED: dict[LineErrorCode, type[StockroomError] | None] = {
     LineErrorCode.INVENTORY_ITEM_NOT_FOUND: ItemNotFound,
+    LineErrorCode.ALREADY_EXISTS: ItemAlreadyExists,
     LineErrorCode.REVISION_MISMATCH: RevisionMismatch,
     LineErrorCode.INVENTORY_ITEM_RESERVED: ItemReserved,
     LineErrorCode.TEMPORARILY_UNAVAILABLE: StorageUnavailable,
+    LineErrorCode.OUTCOME_UNKNOWN: OutcomeUnknown,
+    LineErrorCode.IDEMPOTENCY_CONFLICT: IdempotencyConflict,
+    LineErrorCode.TRACK_QUANTITY_DISABLED: None,
+    LineErrorCode.INSUFFICIENT_INVENTORY: None,
+    LineErrorCode.PREORDER_LIMIT_EXCEEDED: None,
+    LineErrorCode.QUANTITY_LIMIT_EXCEEDED: None,
+    LineErrorCode.HELD_BY_RESERVATIONS: None,
 }
+
+
+def error_for(error: LineError) -> StockroomError:
+    """A line's error as the error of a whole single-item call."""
+    raised = _RAISED[error.code]
+    if raised is None:
+        return Refused(error.code.value, error.description, error.data)
+    return raised(error.description, error.data)
 
 
 def raise_for(result: LineResult) -> None:
     """A single-item call answers its one line's error as the error of the whole call."""
     if result.error is not None:
-        raise _RAISED[result.error.code](result.error.description, result.error.data)
+        raise error_for(result.error)
+
+
+# Without a deadline (a test, a script), a delete still stops trying after this many writes.
+UNBOUNDED_ATTEMPTS = 50
+
+
+def _within_deadline(
+    read: Callable[[], InventoryItem | None],
+    write: Callable[[InventoryItem | None, int], LineResult],
+    judge: Callable[[ConditionNotMet, InventoryItem | None], LineResult | Retry[InventoryItem | None]],
+    gave_up: Callable[[StorageUnavailable | None], LineResult],
+) -> LineResult:
+    """A delete waits out ordinary contention: an item that keeps changing under it (reservations come
+    and go), or storage refusing it as busy, is read and tried again, with jittered backoff, for as long as
+    its deadline leaves time; only then is it answered TEMPORARILY_UNAVAILABLE (nothing was deleted)."""
+    busy_now: StorageUnavailable | None = None
+    before: InventoryItem | None = None
+    fresh = False
+    for attempt in itertools.count():
+        if (attempt >= UNBOUNDED_ATTEMPTS and time_left() is None) or not can_start():
+            return gave_up(busy_now)
+        try:
+            if not fresh:
+                before = read()
+            fresh = False
+            return write(before, attempt)
+        except ConditionNotMet as refused:
+            decided = judge(refused, before)
+            if not isinstance(decided, Retry):
+                return decided
+            before, fresh = decided.plan, True  # as the refusal found it: no read needed
+        except OutcomeUnknown as unknown:
+            return gave_up(unknown)  # it may have landed: reading again would answer NOT_FOUND, untruly
+        except StorageUnavailable as error:
+            busy_now = error
+        backoff(min(attempt, 5))
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def holds_remain(item: InventoryItem, reserved: int) -> LineError:
@@ -78,14 +139,12 @@ class ItemRemoval(StockChanges):
                     return LineResult(index, item_id, error=holds_remain(refused.item, refused.reserved))
                 return Retry(refused.item)  # changed since it was read: delete it as it is now
 
-            def exhausted(_: InventoryItem | None) -> LineResult:
-                return unavailable(index, KEPT_CHANGING)
-
-            try:
-                before = self._repository.get_items([keys[index]]).get(keys[index])
-                return write_by_rules(before, write, ConditionNotMet, judge, exhausted)
-            except StorageUnavailable as unavailable_now:
-                return busy(index, unavailable_now)
+            return _within_deadline(
+                lambda: self._repository.get_items([keys[index]]).get(keys[index]),
+                write,
+                judge,
+                lambda error: busy(index, error) if error else unavailable(index, KEPT_CHANGING),
+            )
 
         results = self._run_grouped(sorted(keys), lambda index: keys[index], delete)
         return sorted([*results, *missing], key=lambda r: r.index)

@@ -98,6 +98,23 @@ class StockWrite:
 
 
 @dataclass(frozen=True, slots=True)
+class NewItem:
+    """One line of a bulk create: the item to store."""
+
+    index: int
+    item: InventoryItem
+
+
+@dataclass(frozen=True, slots=True)
+class ItemUpdate:
+    """One line of a bulk update: the item as read, and as it is to be (its revision one more)."""
+
+    index: int
+    before: InventoryItem
+    after: InventoryItem
+
+
+@dataclass(frozen=True, slots=True)
 class OrderMarker:
     """Recorded in the same transaction as an order's stock change, so a redelivery finds it."""
 
@@ -109,6 +126,19 @@ class InventoryRepository(Protocol):
     def create_item(self, item: InventoryItem, audit: AuditContext, *, line_index: int = 0) -> InventoryItem:
         """Store a new item and return it as stored; raises ItemAlreadyExists if its key or id is taken. An
         item this very request (and line) created before, its answer lost, is returned, never refused."""
+        ...
+
+    def create_many(self, items: Sequence[NewItem], audit: AuditContext) -> None:
+        """Store every new item (and its id pointer), each on condition that its key and id are free, in
+        one request, or none. Raises WritesRefused (positions in `items`; the item found at the key, None
+        where only the id was taken; `recorded` where the item found is this request's and line's own, an
+        earlier attempt that landed), or WritesConflicted."""
+        ...
+
+    def update_many(self, updates: Sequence[ItemUpdate], audit: AuditContext) -> None:
+        """Make each `before` into its `after`, each on condition that the item is still at `before`'s
+        revision, in one request, or none. Raises WritesRefused (the item found, None where it is gone;
+        `recorded` where it carries this request's and line's own change) or WritesConflicted."""
         ...
 
     def get_item(self, store_id: str, item_id: str) -> InventoryItem | None: ...
@@ -208,10 +238,11 @@ class InventoryRepository(Protocol):
 
 class ReservationRepository(Protocol):
     def reserve(self, reservation: Reservation, audit: AuditContext, token: str) -> None:
-        """Hold every tracked line (its item's `available >= n`, then reserved += n and the line's tag on
-        the item), check that every untracked line's item still does not track, all or nothing; then store
-        the reservation. A hold whose tag is on its item already is this reservation's own (an earlier send)
-        and is not taken twice. Raises WritesRefused (positions are those of `reservation.lines`) or
+        """Hold every line, all or nothing: a tracked line on its item's `available >= n`, an untracked one on
+        its item still not tracking; each then reserved += n (an untracked line takes no stock, but is
+        counted, so the item cannot start tracking under it) and the line's tag on the item. Then store the
+        reservation. A hold whose tag is on its item already is this reservation's own (an earlier send) and
+        is not taken twice. Raises WritesRefused (positions are those of `reservation.lines`) or
         WritesConflicted."""
         ...
 

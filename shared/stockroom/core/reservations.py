@@ -140,9 +140,7 @@ class ReservationService:
                 stamp,
                 ttl,
             )
-            if all(
-                not line.tracked or line.tag in items[reservation.key(line)].holds for line in earlier.lines
-            ):
+            if all(line.tag in items[reservation.key(line)].holds for line in earlier.lines):
                 return earlier
         return reservation
 
@@ -171,10 +169,7 @@ class ReservationService:
             if item is None or item.id != line.item_id:
                 failing[key] = None  # gone (or deleted and made again: another item now)
             elif item.track_quantity != line.tracked:
-                tag = _tag(reservation.id, position, line.quantity, reservation.expires_at)
-                lines[position] = replace(
-                    line, tracked=item.track_quantity, tag=tag if item.track_quantity else 0
-                )
+                lines[position] = replace(line, tracked=item.track_quantity)
             elif not self._holds(item, line.quantity, audit):
                 failing[key] = item
             # Otherwise the item changed under the write, or expired holds were just freed: again.
@@ -242,9 +237,7 @@ class ReservationService:
                 expires_at=expires_at,
                 updated_date=now,
                 lines=tuple(
-                    replace(
-                        line, tag=_tag(reservation.id, p, line.quantity, expires_at) if line.tracked else 0
-                    )
+                    replace(line, tag=_tag(reservation.id, p, line.quantity, expires_at))
                     for p, line in enumerate(reservation.lines)
                 ),
             )
@@ -326,7 +319,7 @@ def _made_at(
                 item.id,
                 units,
                 item.track_quantity,
-                _tag(reservation_id, position, units, expires_at) if item.track_quantity else 0,
+                _tag(reservation_id, position, units, expires_at),
             )
             for position, (item, units) in enumerate(lines)
         ),

@@ -131,6 +131,36 @@ def revision_mismatch(item: InventoryItem, expected: int) -> LineError:
     )
 
 
+def held_back(
+    item: InventoryItem, changes: ItemChanges, live_reserved: int, *, allow_below_reserved: bool
+) -> LineError | None:
+    """Why an update may not apply while reservations hold units of the item (`live_reserved`, holds that
+    expired left out), or None. Stopping or starting to track quantity is refused while anything is held:
+    a hold is units of a count, and confirming takes them from it. An absolute quantity below the held
+    units is refused unless the caller says so: confirming those holds would take it below zero."""
+    switches = (changes.in_stock is not None and item.track_quantity) or (
+        changes.quantity is not None and not item.track_quantity
+    )
+    # As stored: a switch must leave no held units behind, expired or not (they are reclaimed first).
+    if item.reserved > 0 and switches:
+        return LineError(
+            LineErrorCode.HELD_BY_RESERVATIONS,
+            f"Reservations hold {item.reserved} units of this item, so it cannot change how it counts stock"
+            " until they end.",
+            {"inventoryItemId": item.id, "reservedQuantity": item.reserved},
+        )
+    quantity = changes.quantity
+    if quantity is not None and quantity < live_reserved and not allow_below_reserved:
+        return LineError(
+            LineErrorCode.HELD_BY_RESERVATIONS,
+            f"Reservations hold {live_reserved} units of this item: a quantity of {quantity} would leave"
+            f" {quantity - live_reserved} available, and confirming them would take it below zero. Release"
+            " them first, or send allowBelowReserved: true.",
+            {"inventoryItemId": item.id, "reservedQuantity": live_reserved, "requestedQuantity": quantity},
+        )
+    return None
+
+
 def apply_update(item: InventoryItem, changes: ItemChanges, now: str) -> InventoryItem:
     """The item after an update: one tracking method, the preorder settings changed as asked."""
     preorder = item.preorder

@@ -14,11 +14,13 @@ from concurrent.futures import Executor
 from dataclasses import replace
 from datetime import UTC, datetime
 
+from stockroom.core.catalog_writes import CREATE_PACK, UPDATE_PACK, rounds, write_packed
 from stockroom.core.domain import (
     Adjustment,
     AdjustmentKind,
     AuditContext,
     InventoryItem,
+    ItemChanges,
     ItemDraft,
     ItemKey,
     ItemQuery,
@@ -30,18 +32,16 @@ from stockroom.core.domain import (
     VariantStock,
 )
 from stockroom.core.errors import (
-    IdempotencyConflict,
     InvalidRequest,
-    ItemAlreadyExists,
     ItemNotFound,
     StorageUnavailable,
 )
 from stockroom.core.lifecycle import ItemRemoval, raise_for
 from stockroom.core.paging import Page, cursor_scope, decode_cursor, encode_cursor, is_id
-from stockroom.core.ports import ConditionNotMet, InventoryRepository
-from stockroom.core.rules import apply_update, revision_mismatch
+from stockroom.core.ports import InventoryRepository, ItemUpdate, NewItem
+from stockroom.core.rules import apply_update, held_back, revision_mismatch
 from stockroom.core.stock import DEFAULT_PARALLEL_WRITES, NOT_FOUND, busy, failed
-from stockroom.core.tags import expired_units, tag_expired
+from stockroom.core.tags import without_expired
 from stockroom.core.transfers import Transfers
 
 DEFAULT_LOCATION_TTL_SECONDS = 300.0
@@ -49,10 +49,17 @@ DEFAULT_LOCATION_TTL_SECONDS = 300.0
 _DEFAULT_LOCATION_NAMESPACE = uuid.UUID("4f1b2a6e-8f3c-4c8e-9d0a-5b7e2c1d3f60")
 
 
-HELD = LineError(
-    LineErrorCode.HELD_BY_RESERVATIONS,
-    "Reservations hold units of this item, so it cannot stop tracking quantity until they end.",
-)
+def already_exists(item: InventoryItem) -> LineError:
+    return LineError(
+        LineErrorCode.ALREADY_EXISTS,
+        "An inventory item for this variant and location (or with this id) already exists.",
+        {"variantId": item.variant_id, "locationId": item.location_id},
+    )
+
+
+def _switches(changes: ItemChanges) -> bool:
+    """Whether an update may switch the item's tracking method (it names one)."""
+    return changes.quantity is not None or changes.in_stock is not None
 
 
 def utc_now() -> str:
@@ -102,12 +109,11 @@ class InventoryService(ItemRemoval, Transfers):
 
     # --- create and read --------------------------------------------------------------------------------
 
-    def create_item(
-        self, store_id: str, draft: ItemDraft, audit: AuditContext, *, line_index: int = 0
-    ) -> InventoryItem:
+    def new_item(self, store_id: str, draft: ItemDraft, audit: AuditContext) -> InventoryItem:
+        """The item a draft makes: id, location, revision 1 and dates filled in."""
         if (draft.quantity is None) == (draft.in_stock is None):
             raise InvalidRequest("item", "Give exactly one of quantity and inStock.")
-        item = InventoryItem(
+        return InventoryItem(
             id=draft.item_id or str(uuid.uuid4()),
             store_id=store_id,
             variant_id=draft.variant_id,
@@ -125,33 +131,43 @@ class InventoryService(ItemRemoval, Transfers):
             category_ids=draft.category_ids,
             low_stock_threshold=draft.low_stock_threshold,
         )
+
+    def create_item(
+        self, store_id: str, draft: ItemDraft, audit: AuditContext, *, line_index: int = 0
+    ) -> InventoryItem:
         # As stored: a retry of this very request (its answer lost) gets the item it created then.
-        return self._repository.create_item(item, audit, line_index=line_index)
+        return self._repository.create_item(
+            self.new_item(store_id, draft, audit), audit, line_index=line_index
+        )
 
     def create_items(
         self, store_id: str, drafts: Sequence[ItemDraft], audit: AuditContext, return_entity: bool
     ) -> list[LineResult]:
-        """Create independent items; a duplicate fails its own result (ALREADY_EXISTS), never overwrites.
-        Drafts for the same (variant, location) run in request order, so the first one wins."""
+        """Create independent items, packed (`stockroom.core.catalog_writes`); a duplicate fails its own
+        result (ALREADY_EXISTS), never overwrites. Drafts for the same (variant, location) run in request
+        order, so the first one wins."""
+        lines = [NewItem(index, self.new_item(store_id, draft, audit)) for index, draft in enumerate(drafts)]
 
-        def create(indexed: tuple[int, ItemDraft]) -> LineResult:
-            index, draft = indexed
-            try:
-                item = self.create_item(store_id, draft, audit, line_index=index)
-            except ItemAlreadyExists as taken:
-                return LineResult(
-                    index, None, error=LineError(LineErrorCode.ALREADY_EXISTS, taken.description, taken.data)
-                )
-            except (StorageUnavailable, IdempotencyConflict) as unavailable:
-                return busy(index, unavailable)
+        def taken(line: NewItem, _: InventoryItem | None) -> LineResult:
+            return LineResult(line.index, None, error=already_exists(line.item))
+
+        def created(line: NewItem, stored: InventoryItem | None) -> LineResult:
+            item = stored or line.item  # found as an earlier attempt of this request stored it
             return LineResult(
-                index, item.id, kind=AdjustmentKind.CREATE, item=item if return_entity else None
+                line.index, item.id, kind=AdjustmentKind.CREATE, item=item if return_entity else None
             )
 
-        located = [replace(d, location_id=d.location_id or self.default_location(store_id)) for d in drafts]
-        return self._run_grouped(
-            list(enumerate(located)), lambda line: (line[1].variant_id, line[1].location_id), create
-        )
+        results: list[LineResult] = []
+        for members in rounds(lines, lambda line: line.item.key):
+            results += write_packed(
+                members,
+                size=CREATE_PACK,
+                store=lambda pack: self._repository.create_many(pack, audit),
+                refused=taken,
+                applied=created,
+                executor=self._executor,
+            )
+        return sorted(results, key=lambda r: r.index)
 
     def get_item(self, store_id: str, item_id: str) -> InventoryItem:
         item = self._repository.get_item(store_id, item_id)
@@ -163,14 +179,7 @@ class InventoryService(ItemRemoval, Transfers):
         """The items as a reader sees them: a hold stops counting at its expiry (SPEC §7), whether or not
         it has been reclaimed yet. The item's hold tags say which have expired: no read."""
         now = self.now()
-        return [
-            replace(
-                i, reserved=i.reserved - expired, holds=tuple(t for t in i.holds if not tag_expired(t, now))
-            )
-            if i.holds and (expired := expired_units(i.holds, now))
-            else i
-            for i in items
-        ]
+        return [without_expired(item, now) for item in items]
 
     def get_items(self, keys: Iterable[ItemKey]) -> dict[ItemKey, InventoryItem]:
         """Strongly consistent reads of many items at once; missing keys are left out."""
@@ -179,44 +188,106 @@ class InventoryService(ItemRemoval, Transfers):
     # --- update -------------------------------------------------------------------------------------------
 
     def update_items(
-        self, store_id: str, lines: Sequence[UpdateLine], audit: AuditContext, return_entity: bool
+        self,
+        store_id: str,
+        lines: Sequence[UpdateLine],
+        audit: AuditContext,
+        return_entity: bool,
+        *,
+        allow_below_reserved: bool = False,
     ) -> list[LineResult]:
         """Optimistic concurrency: each item is changed only if it is still at the revision the caller
-        read; a stale revision fails that item and changes nothing."""
+        read; a stale revision fails that item and changes nothing. The items are read in batches and
+        written in packs (`stockroom.core.catalog_writes`), each write on condition of the revision read,
+        so what it writes is exact or nothing is written."""
         keys, missing = self.keys_by_id(store_id, [(line.index, line.item_id) for line in lines])
-
-        def update(line: UpdateLine) -> LineResult:
-            try:
-                before = self._repository.get_items([keys[line.index]]).get(keys[line.index])
-                if before is None:
-                    return failed(line.index, LineErrorCode.INVENTORY_ITEM_NOT_FOUND, NOT_FOUND)
-                if before.revision != line.revision:
-                    return LineResult(line.index, before.id, error=revision_mismatch(before, line.revision))
-                if before.reserved > 0 and line.changes.in_stock is not None:
-                    # A hold is units of a count: confirming it needs the item to keep counting.
-                    return LineResult(line.index, before.id, error=HELD)
-                after = apply_update(before, line.changes, audit.created_date)
-                # The write's condition is the revision just read: `after` is exact, or nothing is written.
-                self._repository.update(before, after, line_index=line.index, audit=audit)
-            except ConditionNotMet as refused:
-                if refused.item is None:
-                    return failed(line.index, LineErrorCode.INVENTORY_ITEM_NOT_FOUND, NOT_FOUND)
-                return LineResult(
-                    line.index, refused.item.id, error=revision_mismatch(refused.item, line.revision)
-                )
-            except StorageUnavailable as unavailable:
-                return busy(line.index, unavailable)
-            return LineResult(
-                line.index, after.id, kind=AdjustmentKind.UPDATE, item=after if return_entity else None
-            )
-
+        results: list[LineResult] = list(missing)
         found = [line for line in lines if line.index in keys]
-        results = self._run_grouped(found, lambda line: keys[line.index], update)
-        return sorted([*results, *missing], key=lambda r: r.index)
+        for members in rounds(found, lambda line: keys[line.index]):
+            try:
+                items = self._repository.get_items([keys[line.index] for line in members])
+                live = {item.key: item for item in self.live(list(items.values()))}
+                if any(_switches(line.changes) for line in members):
+                    items, members = self._without_expired_holds(items, live, members, keys, audit)
+            except StorageUnavailable as unavailable_now:
+                results += [busy(line.index, unavailable_now) for line in members]
+                continue
+            writes: list[ItemUpdate] = []
+            for line in members:
+                before = items.get(keys[line.index])
+                if before is None:
+                    results.append(failed(line.index, LineErrorCode.INVENTORY_ITEM_NOT_FOUND, NOT_FOUND))
+                    continue
+                error = revision_mismatch(before, line.revision) if before.revision != line.revision else None
+                error = error or held_back(
+                    before,
+                    line.changes,
+                    live[before.key].reserved,
+                    allow_below_reserved=allow_below_reserved,
+                )
+                if error is not None:
+                    results.append(LineResult(line.index, before.id, error=error))
+                else:
+                    writes.append(
+                        ItemUpdate(line.index, before, apply_update(before, line.changes, audit.created_date))
+                    )
 
-    def update_item(self, store_id: str, line: UpdateLine, audit: AuditContext) -> InventoryItem:
+            def stale(write: ItemUpdate, current: InventoryItem | None) -> LineResult:
+                if current is None:
+                    return failed(write.index, LineErrorCode.INVENTORY_ITEM_NOT_FOUND, NOT_FOUND)
+                return LineResult(
+                    write.index, current.id, error=revision_mismatch(current, write.before.revision)
+                )
+
+            def updated(write: ItemUpdate, _: InventoryItem | None) -> LineResult:
+                after = write.after
+                return LineResult(
+                    write.index, after.id, kind=AdjustmentKind.UPDATE, item=after if return_entity else None
+                )
+
+            results += write_packed(
+                writes,
+                size=UPDATE_PACK,
+                store=lambda pack: self._repository.update_many(pack, audit),
+                refused=stale,
+                applied=updated,
+                executor=self._executor,
+            )
+        return sorted(results, key=lambda r: r.index)
+
+    def _without_expired_holds(
+        self,
+        items: dict[ItemKey, InventoryItem],
+        live: dict[ItemKey, InventoryItem],
+        lines: list[UpdateLine],
+        keys: dict[int, ItemKey],
+        audit: AuditContext,
+    ) -> tuple[dict[ItemKey, InventoryItem], list[UpdateLine]]:
+        """A switch of tracking needs no held units stored: holds that all expired are reclaimed first,
+        and the items read again. The caller read each item as a reader sees it (expired holds left out),
+        so a reclaim, and nothing else since, does not make the revision it carries stale."""
+        stale = [key for key, item in items.items() if item.reserved > 0 and live[key].reserved == 0]
+        reclaimed = {key for key in stale if self._repository.reclaim_expired(items[key], audit)}
+        if not reclaimed:
+            return items, lines
+        again = self._repository.get_items([keys[line.index] for line in lines])
+        return again, [
+            replace(line, revision=again[key].revision)
+            if (key := keys[line.index]) in reclaimed
+            and key in again
+            and line.revision == items[key].revision
+            and again[key].revision == items[key].revision + 1
+            else line
+            for line in lines
+        ]
+
+    def update_item(
+        self, store_id: str, line: UpdateLine, audit: AuditContext, *, allow_below_reserved: bool = False
+    ) -> InventoryItem:
         """One item, by the same audited update as bulk update; a stale revision raises RevisionMismatch."""
-        [result] = self.update_items(store_id, [line], audit, return_entity=True)
+        [result] = self.update_items(
+            store_id, [line], audit, return_entity=True, allow_below_reserved=allow_below_reserved
+        )
         raise_for(result)
         assert result.item is not None
         return result.item

@@ -20,7 +20,10 @@ some dozens of live holds.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+
+from stockroom.core.domain import InventoryItem
 
 _EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
 _MILLISECOND = timedelta(milliseconds=1)
@@ -48,3 +51,12 @@ def tag_expired(tag: int, now: str) -> bool:
 
 def expired_units(tags: tuple[int, ...], now: str) -> int:
     return sum(tag_units(t) for t in tags if tag_expired(t, now))
+
+
+def without_expired(item: InventoryItem, now: str) -> InventoryItem:
+    """The item as a reader sees it at `now`: the holds that have expired no longer count."""
+    expired = [tag for tag in item.holds if tag_expired(tag, now)]
+    if not expired:
+        return item
+    live = tuple(tag for tag in item.holds if tag not in expired)
+    return replace(item, reserved=item.reserved - sum(map(tag_units, expired)), holds=live)

@@ -28,6 +28,7 @@ from stockroom.core.errors import (
     ItemAlreadyExists,
     ItemNotFound,
     ItemReserved,
+    Refused,
     ReservationConflict,
     ReservationNotFound,
     ReservationRefused,
@@ -56,6 +57,8 @@ HTTP_STATUS: dict[type[StockroomError], int] = {
     ReservationConflict: 409,
     RevisionMismatch: 409,
     ItemReserved: 409,
+    # The rules refused the call's one line (PATCH, DELETE): a conflict with the item's state.
+    Refused: 409,
     # DynamoDB's IdempotentParameterMismatch that the write's witness could not settle: the same request
     # (or Idempotency-Key) came back with other content within DynamoDB's 10-minute token window.
     IdempotencyConflict: 409,
@@ -77,7 +80,8 @@ ERROR_MEANINGS = {
     401: "No API key, or an unknown one",
     403: "The API key does not cover this store",
     404: "Not found in this store",
-    409: "Already exists, a stale revision, an item that holds reservations, a reservation's state, the same"
+    409: "Already exists, a stale revision, an item that holds reservations, the rules refused the change, a"
+    " reservation's state, the same"
     " Idempotency-Key still in progress (see Retry-After), or DynamoDB refused the write as a repeat of a"
     " different one (IDEMPOTENCY_CONFLICT)",
     413: "The body is over 1 MB",

@@ -8,6 +8,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler.api_gateway import BaseRouter
 
 from stockroom.core.deadline import API_GATEWAY_SECONDS, within
+from stockroom.core.errors import InvalidRequest
 from stockroom.http.idempotency import keyed_request_id
 
 
@@ -37,3 +38,12 @@ def api_deadline(context: Any) -> AbstractContextManager[None]:
     gets a 504 and none of the results)."""
     seconds = remaining_seconds(context, API_GATEWAY_SECONDS)
     return nullcontext() if seconds is None else within(seconds)
+
+
+def refuse_unknown_query(router: BaseRouter, *allowed: str) -> None:
+    """A query parameter the route does not take is a 400, as an unknown body field is: a misspelt
+    `limt=5`, or `since` where it means nothing, is never silently ignored."""
+    for name in router.current_event.query_string_parameters or {}:
+        if name not in allowed:
+            known = ", ".join(allowed)
+            raise InvalidRequest(name, f"Unknown query parameter {name!r}; this call takes {known}.")

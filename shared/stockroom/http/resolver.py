@@ -9,8 +9,14 @@ from stockroom.http.json_body import json_text, strict_json_deserializer
 
 def rest_resolver(body: type, body_name: str) -> APIGatewayRestResolver:
     """`body`: the JSON type every request body must be (dict: an object; list: an array)."""
-    return APIGatewayRestResolver(
+    resolvers: list[APIGatewayRestResolver] = []  # the one built below: its request is the one being read
+    app = APIGatewayRestResolver(
         enable_validation=True,
-        json_body_deserializer=strict_json_deserializer(body, body_name),
+        # A body is read only once its headers say it is JSON, sent as it is.
+        json_body_deserializer=strict_json_deserializer(
+            body, body_name, headers=lambda: resolvers[0].current_event.headers
+        ),
         serializer=json_text,
     )
+    resolvers.append(app)
+    return app

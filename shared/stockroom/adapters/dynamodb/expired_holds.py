@@ -73,13 +73,16 @@ def reclaim_expired(table: TableClient, item: InventoryItem, audit: AuditContext
     freed = sum(map(tag_units, expired))
     change = Change(AdjustmentKind.EXPIRE, "RESERVATION_EXPIRED", audit.request_id, 0, -freed)
     condition, values = all_there(expired)
+    # An untracked item's holds take no stock (they are counted so that it cannot start tracking under
+    # them): freeing them frees `reserved` alone.
+    tracked = item.track_quantity
     update = item_change(
         item.key,
         change,
         now,
-        f"attribute_exists(pk) AND {condition}",
-        "reserved = reserved - :freed, available = available + :freed",
-        {**values, ":freed": n(freed), ":expired": tag_set(*expired)},
+        f"attribute_exists(pk) AND trackQuantity = :tracked AND {condition}",
+        "reserved = reserved - :freed" + (", available = available + :freed" if tracked else ""),
+        {**values, ":freed": n(freed), ":expired": tag_set(*expired), ":tracked": {"BOOL": tracked}},
         delete="holds :expired",
     )
     try:

@@ -4,13 +4,15 @@
 A hold is decided on its item, by its tag (`stockroom.core.tags`); the reservation record is written after
 the items, and tells the reservation's story:
 - create: each tracked line's item on `available >= n AND NOT contains(holds, :tag)`, then reserved += n,
-  available -= n and the tag in. The tag makes a repeat of the same hold refused, and recognised as ours.
-- confirm / release: each tracked line's item on `contains(holds, :tag)`: the tag out, and quantity -= n,
-  reserved -= n (confirm) or reserved -= n, available += n (release). Whoever takes the tag out first
-  (confirm, release, or the reclaim of the expired hold) decides the hold; the others find it gone.
+  available -= n and the tag in; an untracked line's item on still not tracking, then reserved += n and the
+  tag in (no stock taken). The tag makes a repeat of the same hold refused, and recognised as ours.
+- confirm / release: each line's item on `contains(holds, :tag)`: the tag out, and quantity -= n,
+  reserved -= n (confirm) or reserved -= n, available += n (release); an untracked line, reserved -= n.
+  Whoever takes the tag out first (confirm, release, or the reclaim of the expired hold) decides the hold;
+  the others find it gone.
 - extend: each line's tag swapped for one with the new expiry, on condition that the item's holds are
   still the ones read.
-A reservation of one tracked line is written with single-item writes: no transaction holds its item, so
+A reservation of one line is written with single-item writes: no transaction holds its item, so
 the checkouts of one hot item never cancel each other. A reservation of several lines writes its items in
 one transaction, all or nothing. Every item change stamps `change`, so the stream's ledger writes RESERVE,
 CONFIRM, RELEASE and EXPIRE records like any other.
@@ -48,17 +50,19 @@ def _hold(
     reservation: Reservation, position: int, line: ReservationLine, audit: AuditContext
 ) -> dict[str, Any]:
     change = Change(AdjustmentKind.RESERVE, audit.reason, audit.request_id, position, line.quantity)
+    # SPEC §7: a hold takes only what is available (and only from the item it was read as). An untracked
+    # item's line takes no stock, but is counted in `reserved` too, so the item cannot start counting
+    # (and a confirm sell units it never counted) while the reservation lives.
     return item_change(
         reservation.key(line),
         change,
         audit.created_date,
-        # SPEC §7: a hold takes only what is available (and only from the item it was read as).
-        "attribute_exists(pk) AND #id = :id AND trackQuantity = :yes AND available >= :n"
-        " AND NOT contains(holds, :tag)",
-        "reserved = reserved + :n, available = available - :n",
+        "attribute_exists(pk) AND #id = :id AND trackQuantity = :tracked AND NOT contains(holds, :tag)"
+        + (" AND available >= :n" if line.tracked else ""),
+        "reserved = reserved + :n" + (", available = available - :n" if line.tracked else ""),
         {
             ":id": {"S": line.item_id},
-            ":yes": {"BOOL": True},
+            ":tracked": {"BOOL": line.tracked},
             ":n": n(line.quantity),
             ":tag": n(line.tag),
             ":tags": tag_set(line.tag),
@@ -78,30 +82,18 @@ def _finish(
     confirm = status is ReservationStatus.CONFIRMED
     kind = AdjustmentKind.CONFIRM if confirm else AdjustmentKind.RELEASE
     change = Change(kind, audit.reason, audit.request_id, position, -line.quantity)
+    sets = "reserved = reserved - :n"  # an untracked item's line: no stock to take or free
+    if line.tracked:
+        sets += ", quantity = quantity - :n" if confirm else ", available = available + :n"
     return item_change(
         reservation.key(line),
         change,
         audit.created_date,
         "attribute_exists(pk) AND contains(holds, :tag)",
-        "quantity = quantity - :n, reserved = reserved - :n"
-        if confirm
-        else "reserved = reserved - :n, available = available + :n",
+        sets,
         {":n": n(line.quantity), ":tag": n(line.tag), ":tags": tag_set(line.tag)},
         delete="holds :tags",
     )
-
-
-def _check_untracked(reservation: Reservation, line: ReservationLine) -> dict[str, Any]:
-    return {
-        "ConditionCheck": {
-            "TableName": table_name(),
-            "Key": item_key_attrs(reservation.key(line)),
-            "ConditionExpression": "attribute_exists(pk) AND #id = :id AND trackQuantity = :no",
-            "ExpressionAttributeNames": {"#id": "id"},
-            "ExpressionAttributeValues": {":id": {"S": line.item_id}, ":no": {"BOOL": False}},
-            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-        }
-    }
 
 
 def _found(attrs: dict[str, Any] | None) -> InventoryItem | None:
@@ -115,8 +107,7 @@ class DynamoDBReservationRepository:
     # --- create -------------------------------------------------------------------------------------------
 
     def reserve(self, reservation: Reservation, audit: AuditContext, token: str) -> None:
-        lines = reservation.lines
-        if len(lines) == 1 and lines[0].tracked:
+        if len(reservation.lines) == 1:
             self._hold_alone(reservation, audit)
         else:
             self._hold_together(reservation, audit, token)
@@ -141,8 +132,6 @@ class DynamoDBReservationRepository:
     def _hold_together(self, reservation: Reservation, audit: AuditContext, token: str) -> None:
         operations = [
             {"Update": _hold(reservation, position, line, audit)}
-            if line.tracked
-            else _check_untracked(reservation, line)
             for position, line in enumerate(reservation.lines)
         ]
         try:
@@ -154,7 +143,7 @@ class DynamoDBReservationRepository:
                 if cancelled.failed(position)
             }
             landed = all(
-                item is not None and line.tracked and line.tag in item.holds
+                item is not None and line.tag in item.holds
                 for position, item in refused.items()
                 for line in [reservation.lines[position]]
             )
@@ -186,7 +175,7 @@ class DynamoDBReservationRepository:
     # --- finish -------------------------------------------------------------------------------------------
 
     def finish(self, reservation: Reservation, status: ReservationStatus, audit: AuditContext) -> None:
-        held = [(p, line) for p, line in enumerate(reservation.lines) if line.tracked]
+        held = list(enumerate(reservation.lines))
         if len(held) == 1:
             position, line = held[0]
             self._finish_alone(reservation, position, line, status, audit)
@@ -267,8 +256,7 @@ class DynamoDBReservationRepository:
         """Swap each line's tag for the extended one's, on condition that the item's holds are still the
         ones read (so no other hold's tag is lost), then the record; a tag gone is ReservationChanged."""
         for old, new in zip(reservation.lines, extended.lines, strict=True):
-            if old.tracked:
-                self._swap(reservation, old, new)
+            self._swap(reservation, old, new)
         self._table.call(
             "update_item",
             TableName=table_name(),

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from typing import Any, TypeGuard
 
 from stockroom.adapters.dynamodb import expired_holds
+from stockroom.adapters.dynamodb.catalog_writes import PackedCatalogWrites
 from stockroom.adapters.dynamodb.client import Cancelled, TableClient
 from stockroom.adapters.dynamodb.codec import (
     adjustment_from_attributes,
@@ -82,7 +83,7 @@ def _whole(records: Iterable[AttributeMap]) -> dict[ItemKey, InventoryItem]:
     return {item.key: item for item in items}
 
 
-class DynamoDBInventoryRepository(StockWrites):
+class DynamoDBInventoryRepository(StockWrites, PackedCatalogWrites):  # bulk create, update: catalog_writes
     def __init__(self, client: Any = None) -> None:
         self._table = TableClient(client)
 

@@ -56,6 +56,7 @@ def bulk_update_inventory_items(request: BulkUpdateInventoryItemsRequest) -> Bul
         [masked.inventoryItem.to_line(index) for index, masked in enumerate(request.inventoryItems)],
         audit_context(router, request.reason or "UPDATE"),
         request.returnEntity,
+        allow_below_reserved=request.allowBelowReserved,
     )
     return _answer("UpdateItems", results)
 

@@ -41,6 +41,7 @@ def update_inventory_item(
         current_store(router.current_event),
         patch.changes_line(0, inventoryItemId),
         audit_context(router, request.reason or "UPDATE"),
+        allow_below_reserved=request.allowBelowReserved,
     )
     return InventoryItemResponse(inventoryItem=InventoryItemOut.of(item))
 

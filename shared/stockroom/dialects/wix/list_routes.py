@@ -16,6 +16,7 @@ from stockroom.dialects.wix.query_models import (
     QueryInventoryItemsResponse,
 )
 from stockroom.http.fields import Id, IsoTime
+from stockroom.http.request import refuse_unknown_query
 from stockroom.wiring import inventory_service
 
 router = Router()
@@ -47,6 +48,7 @@ def list_adjustments(
     limit: Annotated[int, Query(ge=1, le=MAX_QUERY_LIMIT)] = MAX_QUERY_LIMIT,
     cursor: Annotated[str | None, Query(min_length=1, max_length=2048)] = None,
 ) -> ListAdjustmentsResponse:
+    refuse_unknown_query(router, "limit", "cursor")
     page = inventory_service().adjustments(
         current_store(router.current_event),
         inventoryItemId,
@@ -68,6 +70,7 @@ def list_store_adjustments(
     limit: Annotated[int, Query(ge=1, le=MAX_QUERY_LIMIT)] = MAX_QUERY_LIMIT,
     cursor: Annotated[str | None, Query(min_length=1, max_length=2048)] = None,
 ) -> ListAdjustmentsResponse:
+    refuse_unknown_query(router, "since", "limit", "cursor")
     page = inventory_service().feed(
         current_store(router.current_event),
         since=since or "",

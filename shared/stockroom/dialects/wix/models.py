@@ -336,10 +336,17 @@ class MaskedInventoryItem(WixRequest):
     inventoryItem: InventoryItemUpdate
 
 
+ALLOW_BELOW_RESERVED = (
+    "Stockroom's own: set a quantity below the units reservations hold (else refused, 409"
+    " HELD_BY_RESERVATIONS with reservedQuantity); confirming them may then take it below zero."
+)
+
+
 class BulkUpdateInventoryItemsRequest(WixRequest):
     inventoryItems: Annotated[list[MaskedInventoryItem], Field(min_length=1, max_length=MAX_BULK_UPDATE)]
     returnEntity: StrictBool = False
     reason: Reason | None = None
+    allowBelowReserved: StrictBool = Field(False, description=ALLOW_BELOW_RESERVED)
 
 
 class IncrementByVariantAndLocation(WixRequest):

@@ -49,6 +49,12 @@ class ConfirmReservationRequest(WixRequest):
     reason: Reason | None = Field(None, description="Recorded on the ledger's CONFIRM records.")
 
 
+class ReleaseReservationRequest(WixRequest):
+    """Optional: a release may send no body at all, but a body it sends is read as strictly as confirm's."""
+
+    reason: Reason | None = Field(None, description="Recorded on the ledger's RELEASE records.")
+
+
 class ExtendReservationRequest(WixRequest):
     ttlSeconds: TtlSeconds
 

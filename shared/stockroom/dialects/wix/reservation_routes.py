@@ -15,6 +15,7 @@ from stockroom.dialects.wix.reservation_models import (
     ConfirmReservationRequest,
     CreateReservationRequest,
     ExtendReservationRequest,
+    ReleaseReservationRequest,
     ReservationResponse,
 )
 from stockroom.http.fields import Id
@@ -77,8 +78,11 @@ def confirm_reservation(
     middlewares=[idempotent],
     responses=documented_reservation(),
 )
-def release_reservation(reservationId: Annotated[Id, Path()]) -> ReservationResponse:
-    audit = audit_context(router, "RESERVATION_RELEASED")
+def release_reservation(
+    reservationId: Annotated[Id, Path()], request: ReleaseReservationRequest | None = None
+) -> ReservationResponse:
+    # No body is fine; a body is validated like confirm's (a malformed one is 400 and releases nothing).
+    audit = audit_context(router, (request.reason if request else None) or "RESERVATION_RELEASED")
     reservation = reservation_service().release(current_store(router.current_event), reservationId, audit)
     return ReservationResponse.of(reservation, audit.created_date)
 
