@@ -29,6 +29,16 @@ class RevisionMismatch(StockroomError):
     code = "REVISION_MISMATCH"
 
 
+class ChangeRefused(StockroomError):
+    """A change of one item that its state refuses (a negative quantity set lower than its own, preorder
+    settings it cannot take, a switch of tracking under live holds): nothing was changed. The code is the
+    engine's outcome (`LineErrorCode`)."""
+
+    def __init__(self, code: str, description: str, data: dict[str, object] | None = None) -> None:
+        super().__init__(description, data)
+        self.code = code
+
+
 class ItemReserved(StockroomError):
     """The item holds units for live reservations, so it cannot be deleted; nothing was changed."""
 
@@ -43,8 +53,9 @@ class InvalidRequest(StockroomError):
 
     code = "INVALID_ARGUMENT"
 
-    def __init__(self, loc: str | tuple[str | int, ...], description: str) -> None:
+    def __init__(self, loc: str | tuple[str | int, ...], description: str, *, rule: str = "other") -> None:
         self.loc = (loc,) if isinstance(loc, str) else loc
+        self.rule = rule  # the rule broken, where a dialect names it (Wix: DUPLICATE_BULK_UPSERT_KEY...)
         super().__init__(description, {"field": ".".join(map(str, self.loc))})
 
 

@@ -19,6 +19,7 @@ from stockroom.core.domain import (
     LineResult,
 )
 from stockroom.core.errors import (
+    ChangeRefused,
     ItemNotFound,
     ItemReserved,
     RevisionMismatch,
@@ -40,8 +41,13 @@ _RAISED: dict[LineErrorCode, type[StockroomError]] = {
 
 def raise_for(result: LineResult) -> None:
     """A single-item call answers its one line's error as the error of the whole call."""
-    if result.error is not None:
-        raise _RAISED[result.error.code](result.error.description, result.error.data)
+    error = result.error
+    if error is None:
+        return
+    raised = _RAISED.get(error.code)
+    if raised is None:
+        raise ChangeRefused(error.code, error.description, error.data)
+    raise raised(error.description, error.data)
 
 
 def holds_remain(item: InventoryItem, reserved: int) -> LineError:
