@@ -101,6 +101,7 @@ class ReadOnly(WixRequest):
     availabilityStatus: Status | None = None
     reservedQuantity: StrictInt | None = None
     availableQuantity: StrictInt | None = None
+    lowStockThreshold: StrictInt | None = Field(None, description="Set when the item is created.")
 
 
 class PreorderInfoInput(WixRequest):
