@@ -24,7 +24,6 @@ from stockroom.core.domain import (
     LineResult,
     UpdateLine,
 )
-from stockroom.core.errors import InvalidRequest
 from stockroom.core.filters import Search
 from stockroom.core.rules import MAX_QUANTITY, insufficient, judge_increment, untracked_or_missing
 
@@ -50,14 +49,7 @@ class Adjustment:
 
 def matched(service: InventoryService, store_id: str, search: Search) -> list[InventoryItem]:
     """The items a by-filter call changes; more than the bound is a 400 and changes nothing."""
-    items = service.matching_items(store_id, search)
-    if len(items) > MAX_BY_FILTER_ITEMS:
-        raise InvalidRequest(
-            "filter",
-            f"The filter matches {len(items):,} items; a call changes at most {MAX_BY_FILTER_ITEMS:,}:"
-            " narrow it.",
-        )
-    return items
+    return service.matching_items(store_id, search, at_most=MAX_BY_FILTER_ITEMS)
 
 
 def _indexed(results: dict[int, LineResult]) -> list[LineResult]:

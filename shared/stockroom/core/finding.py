@@ -104,12 +104,21 @@ class Finder:
                 )
             after = _index_position(position_of(entries[-1]))
 
-    def matching_items(self, store_id: str, search: Search) -> list[InventoryItem]:
-        """Every item that matches, in the index's order, within the call's bounds (else TooBroad)."""
+    def matching_items(
+        self, store_id: str, search: Search, *, at_most: int | None = None
+    ) -> list[InventoryItem]:
+        """Every item that matches, in the index's order, within the call's bounds (else TooBroad); more
+        than `at_most` is refused too, before any item is read where the index alone decides the filter."""
         keys = self._keyed(store_id, search)
-        if keys is not None:
-            return sorted(self._read(keys, search), key=position_of)
-        return self._read([e.key for e in self._entries(store_id, search)], search)
+        if keys is None:
+            entries = self._entries(store_id, search)
+            if at_most is not None and is_static(search.filter):
+                _at_most(len(entries), at_most)
+            keys = [e.key for e in entries]
+        items = sorted(self._read(keys, search), key=position_of)
+        if at_most is not None:
+            _at_most(len(items), at_most)
+        return items
 
     def count_items(self, store_id: str, search: Search) -> int:
         """How many items match: from the index alone where its fields decide the filter."""
@@ -157,6 +166,11 @@ class Finder:
             if entries_read >= MAX_ENTRIES_READ or items_read >= MAX_ITEMS_READ:
                 # The call's bounds: answer what was found, and resume after the last entry judged.
                 return Found(found, list(start))
+
+
+def _at_most(matches: int, bound: int) -> None:
+    if matches > bound:
+        raise TooBroad(f"The filter matches {matches:,} items; a call changes at most {bound:,}: narrow it.")
 
 
 def _sorted(values: frozenset[Any] | None) -> list[str] | None:

@@ -96,6 +96,9 @@ class ReadOnly(WixRequest):
     as it is (as Wix ignores them)."""
 
     revision: StrictStr | None = None
+    # The SDK sends an item's `_id` back as it is when the call names the id as well (it renames it `id`
+    # only where nothing is called `id` already).
+    sdk_id: StrictStr | None = Field(None, alias="_id", description="Read-only: ignored.")
     createdDate: IsoTime | None = None
     updatedDate: IsoTime | None = None
     availabilityStatus: Status | None = None
