@@ -39,9 +39,9 @@ def _kind(aggregation: Aggregation, loc: Loc) -> str:
         raise InvalidRequest(loc, "Date histograms and nested aggregations are not served.")
     if aggregation.type in ("DATE_HISTOGRAM", "NESTED"):
         raise InvalidRequest((*loc, "type"), f"{aggregation.type} aggregations are not served.")
-    kind = aggregation.type.lower() if aggregation.type else (given[0] if len(given) == 1 else "")
+    kind = aggregation.type.lower() if aggregation.type else (given[0] if len(given) == 1 else "value")
     if kind == "value" and not given:
-        return kind  # a value aggregation with its defaults
+        return kind  # a value aggregation with its defaults (the kind named by neither type nor options)
     if not kind or given not in ([], [kind]):
         raise InvalidRequest(loc, "Give one of value, range or scalar, agreeing with type.")
     if kind != "value" and not given:
