@@ -189,4 +189,4 @@ def test_by_filter_calls_refuse_bad_requests_and_change_nothing(api: Api) -> Non
         violations(api.post(f"{BULK}/{path}", body))
     assert api.item(SOCKS_A_ITEM)["revision"] == "1"
     answer = api.post(f"{BULK}/create-by-variant-filter", {"filter": {}, "locationId": "x"})
-    assert (answer.status, answer.body["details"]["applicationError"]["code"]) == (501, "NOT_SERVED")
+    assert (answer.status, answer.body["details"]["applicationError"]["code"]) == (404, "NOT_SERVED")

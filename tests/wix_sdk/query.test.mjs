@@ -138,7 +138,7 @@ test('by filter: update, set-or-adjust, adjust and delete, each item its own res
   assert.equal(deleted.bulkActionMetadata.totalSuccesses, 2);
   assert.deepEqual(await quantities(), { b: 0, c: 4 });
   const notServed = await refusal(filtered.bulkCreateInventoryItemsByVariantFilter({}, { locationId: randomUUID() }));
-  assert.deepEqual([notServed.status, applicationCode(notServed)], [501, 'NOT_SERVED']);
+  assert.deepEqual([notServed.status, applicationCode(notServed)], [404, 'NOT_SERVED']);
 });
 
 test('a by-filter call that matches more than 1,000 items is a 400 and changes nothing', async () => {

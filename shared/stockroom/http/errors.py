@@ -68,8 +68,9 @@ HTTP_STATUS: dict[type[StockroomError], int] = {
     IdempotencyKeyReused: 422,
     # SPEC §7: a reservation that cannot hold every line (a precondition of the stock, not of the request).
     ReservationRefused: 428,
-    # Answered, so the caller learns why (a method of Wix's SDK that needs what Stockroom does not keep).
-    NotServed: 501,
+    # Answered, so the caller learns why (a method of Wix's SDK that needs what Stockroom does not keep): no
+    # such call here, the caller's to change (a 5xx would say the fault is the server's, and it may pass).
+    NotServed: 404,
     StorageUnavailable: 503,
 }
 RETRY_LATER: tuple[type[StockroomError], ...] = (RequestInProgress, StorageUnavailable)
@@ -89,7 +90,6 @@ ERROR_MEANINGS = {
     413: "The body is over 1 MB",
     415: "The body is not application/json",
     422: "The Idempotency-Key was used for another request",
-    501: "A call of Wix's SDK that Stockroom does not serve (NOT_SERVED: the description says why)",
     503: "DynamoDB stayed unavailable: nothing was applied (TEMPORARILY_UNAVAILABLE), or a write's answer was"
     " lost and it may have been (OUTCOME_UNKNOWN: retry with the same Idempotency-Key); see Retry-After",
 }

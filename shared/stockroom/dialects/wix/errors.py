@@ -136,3 +136,9 @@ def documented(status: int = 200, description: str = "OK") -> dict[int, OpenAPIR
     return http_errors.documented(
         WixErrorBody, {404: "No such inventory item in this store"}, status, description
     )
+
+
+def documented_not_served() -> dict[int, OpenAPIResponse]:
+    return http_errors.documented(
+        WixErrorBody, {404: "NOT_SERVED: Stockroom answers this call of Wix's SDK but does not serve it"}
+    )

@@ -18,7 +18,7 @@ from stockroom.core.filters import Search
 from stockroom.core.upserts import upsert_items
 from stockroom.dialects.wix.codes import UPSERT
 from stockroom.dialects.wix.context import TAGS, audit_context, count_lines, current_store, idempotent
-from stockroom.dialects.wix.errors import documented
+from stockroom.dialects.wix.errors import documented, documented_not_served
 from stockroom.dialects.wix.filter_models import (
     BulkAdjustInventoryItemsByFilterRequest,
     BulkDeleteInventoryItemsByFilterRequest,
@@ -144,9 +144,9 @@ def bulk_adjust_by_filter(request: BulkAdjustInventoryItemsByFilterRequest) -> B
 
 @router.post(
     "/stores/v3/bulk/inventory-items/create-by-variant-filter",
-    summary="Not served: it filters Wix's product catalog, which Stockroom does not keep (501)",
+    summary="Not served: it filters Wix's product catalog, which Stockroom does not keep (404)",
     tags=TAGS,
-    responses=documented(),
+    responses=documented_not_served(),
 )
 def bulk_create_by_variant_filter() -> BulkInventoryItemsResponse:
     raise NotServed(
