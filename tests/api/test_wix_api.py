@@ -225,21 +225,6 @@ def test_create_refuses_what_is_not_one_valid_item(api: Api, item: dict[str, Any
     assert api.post("/stores/v3/inventory-items/query", {}).body["pagingMetadata"]["count"] == 5
 
 
-def test_create_names_wix_rules_where_the_typings_do(api: Api) -> None:
-    """The typings' validation rules of create: ruleName beside the field, as Wix answers them."""
-    for item, rule in (
-        ({"variantId": "x", "quantity": -1}, "REQUESTED_QUANTITY_MUST_BE_NON_NEGATIVE"),
-        (
-            {"variantId": "x", "inStock": True, "preorderInfo": {"limit": 5}},
-            "PREORDER_LIMIT_NOT_SUPPORTED_FOR_UNTRACKED_INVENTORY",
-        ),
-    ):
-        answer = api.post("/stores/v3/inventory-items", {"inventoryItem": item})
-        assert answer.status == 400, answer.body
-        [violation] = answer.body["details"]["validationError"]["fieldViolations"]
-        assert violation["ruleName"] == rule
-
-
 def test_get_of_an_unknown_item_is_404(api: Api) -> None:
     answer = api.get("/stores/v3/inventory-items/does-not-exist")
     assert answer.status == 404

@@ -190,3 +190,18 @@ def test_by_filter_calls_refuse_bad_requests_and_change_nothing(api: Api) -> Non
     assert api.item(SOCKS_A_ITEM)["revision"] == "1"
     answer = api.post(f"{BULK}/create-by-variant-filter", {"filter": {}, "locationId": "x"})
     assert (answer.status, answer.body["details"]["applicationError"]["code"]) == (404, "NOT_SERVED")
+
+
+def test_create_names_wix_rules_where_the_typings_do(api: Api) -> None:
+    """The typings' validation rules of create: ruleName beside the field, as Wix answers them."""
+    for item, rule in (
+        ({"variantId": "x", "quantity": -1}, "REQUESTED_QUANTITY_MUST_BE_NON_NEGATIVE"),
+        (
+            {"variantId": "x", "inStock": True, "preorderInfo": {"limit": 5}},
+            "PREORDER_LIMIT_NOT_SUPPORTED_FOR_UNTRACKED_INVENTORY",
+        ),
+    ):
+        answer = api.post("/stores/v3/inventory-items", {"inventoryItem": item})
+        assert answer.status == 400, answer.body
+        [violation] = answer.body["details"]["validationError"]["fieldViolations"]
+        assert violation["ruleName"] == rule
