@@ -21,7 +21,15 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from stockroom.dialects.prosperna import routes as prosperna_routes
-from stockroom.dialects.wix import bulk_routes, item_routes, list_routes, reservation_routes, routes
+from stockroom.dialects.wix import (
+    bulk_routes,
+    filter_routes,
+    item_routes,
+    list_routes,
+    reservation_routes,
+    routes,
+    search_routes,
+)
 
 logger = Logger()
 
@@ -41,6 +49,8 @@ for router in (
     list_routes.router,
     reservation_routes.router,
     item_routes.router,
+    search_routes.router,
+    filter_routes.router,
     prosperna_routes.router,
 ):
     app.include_router(router)

@@ -13,7 +13,14 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from stockroom.dialects.wix import bulk_routes, item_routes, list_routes, routes
+from stockroom.dialects.wix import (
+    bulk_routes,
+    filter_routes,
+    item_routes,
+    list_routes,
+    routes,
+    search_routes,
+)
 from stockroom.dialects.wix.errors import register_error_handlers
 from stockroom.http.request import api_deadline
 from stockroom.http.resolver import rest_resolver
@@ -27,6 +34,8 @@ app.include_router(routes.router)
 app.include_router(bulk_routes.router)
 app.include_router(list_routes.router)
 app.include_router(item_routes.router)
+app.include_router(search_routes.router)
+app.include_router(filter_routes.router)
 register_error_handlers(app)
 
 

@@ -26,8 +26,10 @@ COLUMNS = (
     "productName",
 )
 ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")  # the API's Id alphabet (shared fields.py)
-MAX_COUNT = 1_000_000_000  # the API's largest count
-MAX_NAME = 500
+# The API's bounds (Wix's): a row past them is refused alone, not with the batch the API would refuse.
+MAX_QUANTITY = 99_999
+MAX_PREORDER_LIMIT = 100_000
+MAX_NAME = 80
 _TRUE = {"true", "yes", "1", "y"}
 _FALSE = {"false", "no", "0", "n"}
 
@@ -62,8 +64,9 @@ def _count(value: str, column: str) -> int:
     if not re.fullmatch(r"\+?[0-9]+", value):
         raise ValueError(f"{column} must be a whole number >= 0, not {value!r}")
     number = int(value)
-    if number > MAX_COUNT:
-        raise ValueError(f"{column} must be at most {MAX_COUNT:,}, not {value}")
+    most = MAX_PREORDER_LIMIT if column == "preorderLimit" else MAX_QUANTITY
+    if number > most:
+        raise ValueError(f"{column} must be at most {most:,}, not {value}")
     return number
 
 
@@ -89,6 +92,8 @@ def parse_row(line: int, fields: dict[str, str]) -> Row:
         raise ValueError("variantId is missing")
     if bool(get["quantity"]) == bool(get["inStock"]):
         raise ValueError("give exactly one of quantity (a count) and inStock (true/false)")
+    if get["inStock"] and get["preorderLimit"]:
+        raise ValueError("a preorderLimit needs a quantity: an item without a count has no limit")
     if get["productName"] and len(get["productName"]) > MAX_NAME:
         raise ValueError(f"productName is longer than {MAX_NAME} characters")
     return Row(

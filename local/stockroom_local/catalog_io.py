@@ -31,6 +31,9 @@ CREATE_PAGE = 1000  # the API's bulk create limit
 UPDATE_PAGE = 300  # the API's bulk update limit
 QUERY_PAGE = 100  # the API's largest query page
 RETRIES = 5
+# How long a send waits for an earlier send of the same request (same Idempotency-Key) to let go of it: past
+# the function's timeout (30 s), after which an unanswered send's hold on its key lapses.
+IN_PROGRESS_WAIT_SECONDS = 60.0
 _TRANSIENT = {429, 500, 502, 503, 504}
 # Lines storage could not settle: sent again, under the same Idempotency-Key, until they do (a line that
 # did land is then reported applied, never applied twice).
@@ -92,7 +95,9 @@ class StoreApi:
         headers = dict(self.headers)
         if idempotent or key:
             headers["Idempotency-Key"] = key or new_key()
-        for attempt in range(RETRIES):
+        attempt = 0
+        started = time.monotonic()
+        while True:
             self.requests += 1
             try:
                 answer = self.session.post(
@@ -111,10 +116,15 @@ class StoreApi:
                     if answer.status_code >= 400:
                         raise ApiError(answer.status_code, parsed)
                     return parsed
+                if in_progress and time.monotonic() - started < IN_PROGRESS_WAIT_SECONDS:
+                    # An earlier send of this request still holds its key: it is answered, or its hold
+                    # lapses (at most the function's timeout), before this one can run. Not a failure.
+                    time.sleep(2.0)
+                    continue
                 if attempt == RETRIES - 1:
                     raise ApiError(answer.status_code, answer.text)
             time.sleep(min(8.0, 0.5 * 2**attempt))
-        raise AssertionError("unreachable")
+            attempt += 1
 
     def items(self) -> Iterator[Item]:
         """Every item of the store, in (product, variant, location) order, page by page."""

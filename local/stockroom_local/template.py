@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import re
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -195,8 +197,17 @@ class _Resolver:
         if isinstance(value, dict) and "Ref" in value:
             return self.ref(value["Ref"])
         if isinstance(value, dict) and isinstance(value.get("Fn::Sub"), str):
-            return re.sub(r"\$\{([^}!]+)\}", lambda m: self.ref(m.group(1)), value["Fn::Sub"])
+            resolved = re.sub(r"\$\{([^}!]+)\}", lambda m: self.ref(m.group(1)), value["Fn::Sub"])
+            return self.secret(resolved) if resolved.startswith("{{resolve:secretsmanager:") else resolved
         raise ValueError(f"unsupported intrinsic {value!r}")
+
+    @staticmethod
+    def secret(reference: str) -> str:
+        """A secret CloudFormation would generate and resolve: locally, a random one for this run. It is
+        kept in the environment, so the worker processes started after (which load the template again)
+        inherit the same value."""
+        name = "STOCKROOM_LOCAL_SECRET_" + hashlib.sha256(reference.encode()).hexdigest()[:12].upper()
+        return os.environ.setdefault(name, secrets.token_urlsafe(48))
 
     def environment(self, function_id: str, variables: Mapping[str, Any]) -> dict[str, str]:
         env = {}

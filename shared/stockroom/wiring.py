@@ -5,10 +5,12 @@ that name concrete adapters."""
 from __future__ import annotations
 
 import functools
+import os
 from typing import TYPE_CHECKING
 
 from stockroom.adapters.dynamodb.client import MAX_POOL_CONNECTIONS
 from stockroom.adapters.dynamodb.inventory import DynamoDBInventoryRepository
+from stockroom.core.paging import CursorSeal
 from stockroom.core.service import InventoryService
 
 if TYPE_CHECKING:
@@ -40,3 +42,13 @@ def reservation_service() -> ReservationService:
     from stockroom.core.reservations import ReservationService
 
     return ReservationService(DynamoDBInventoryRepository(), DynamoDBReservationRepository())
+
+
+# Where the deployment puts the key that signs query cursors (template.yaml: a generated secret, resolved
+# into the environment when the stack deploys; locally, a random key for each run of the local stack).
+CURSOR_KEY_VARIABLE = "CURSOR_SIGNING_KEY"
+
+
+@functools.cache
+def cursor_seal() -> CursorSeal:
+    return CursorSeal(os.environ[CURSOR_KEY_VARIABLE].encode())

@@ -16,9 +16,24 @@ from hypothesis import strategies as st
 
 from stockroom.adapters.dynamodb.inventory import DynamoDBInventoryRepository
 from stockroom.adapters.dynamodb.layout import item_key_attrs, table_name
-from stockroom.core.domain import AuditContext, DecrementLine, InventoryItem, ItemKey, PreorderSettings
+from stockroom.core.domain import (
+    AuditContext,
+    DecrementLine,
+    IncrementLine,
+    InventoryItem,
+    ItemKey,
+    PreorderSettings,
+)
 from stockroom.core.ports import StockWrite, WritesRefused
-from stockroom.core.rules import Apply, WritePath, apply_decrement, judge_decrement
+from stockroom.core.rules import (
+    MAX_QUANTITY,
+    MIN_QUANTITY,
+    Apply,
+    WritePath,
+    apply_decrement,
+    judge_decrement,
+    judge_increment,
+)
 
 
 @st.composite
@@ -33,7 +48,8 @@ def stored_items(draw: st.DrawFn) -> InventoryItem:
         location_id="loc",
         product_id="p",
         track_quantity=track,
-        quantity=draw(st.integers(min_value=-4, max_value=12)) if track else None,
+        # Near zero, and near Wix's floor of -99,999 (which a decrement allowed below zero stops at).
+        quantity=draw(st.integers(-4, 12) | st.integers(MIN_QUANTITY, MIN_QUANTITY + 12)) if track else None,
         in_stock=None if track else draw(st.booleans()),
         preorder=PreorderSettings(enabled=draw(st.booleans()), limit=limit, counter=counter),
         # SPEC §7: units that reservations hold; every rule reads quantity - reserved.
@@ -118,3 +134,28 @@ def test_a_missing_item_refuses_every_path_with_no_snapshot() -> None:
             repository, StockWrite(replace(line, preorder_request=False), WritePath.PREORDER_UNLIMITED), False
         )
     assert repository.get_items([line.key]) == {}
+
+
+@pytest.mark.usefixtures("clean_tables")
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    item=stored_items(),
+    near_ceiling=st.integers(min_value=0, max_value=12),
+    units=st.integers(min_value=1, max_value=10),
+)
+def test_an_increment_writes_exactly_when_the_rules_allow_it(
+    item: InventoryItem, near_ceiling: int, units: int
+) -> None:
+    """Rules 1 and 2 and Wix's ceiling of 99,999: the increment's condition is exactly judge_increment."""
+    repository = DynamoDBInventoryRepository()
+    if item.track_quantity:
+        item = replace(item, quantity=MAX_QUANTITY - near_ceiling, reserved=0)
+    repository.create_item(item, audit())
+    allowed = judge_increment(item, units) is None
+    try:
+        write(repository, StockWrite(IncrementLine(0, item.key, units), None), True)
+    except WritesRefused as refused:
+        assert not allowed and refused.items == {0: item}
+        return
+    assert allowed
+    assert repository.get_items([item.key])[item.key].quantity == (item.quantity or 0) + units

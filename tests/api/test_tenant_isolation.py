@@ -57,7 +57,7 @@ def test_every_cross_store_attempt_is_403_or_404_and_changes_nothing(owner: Api,
     assert intruder.get(f"/stores/v3/inventory-items/{SOCKS_A_ITEM}").status == 404
     assert intruder.get(f"/stores/v3/inventory-items/{SOCKS_A_ITEM}/adjustments").status == 404
     by_variant = intruder.post(DECREMENT_BY_VARIANT, one_sock)
-    assert by_variant.body["results"][0]["itemMetadata"]["error"]["code"] == "INVENTORY_ITEM_NOT_FOUND"
+    assert by_variant.body["results"][0]["itemMetadata"]["error"]["code"] == "NOT_FOUND"
     by_item_id = intruder.post("/stores/v3/bulk/inventory-items/decrement", by_id)
     assert by_item_id.body["results"][0]["itemMetadata"]["error"]["code"] == "INVENTORY_ITEM_NOT_FOUND"
     assert intruder.post("/stores/v3/inventory-items/query", {"query": {}}).body["inventoryItems"] == []

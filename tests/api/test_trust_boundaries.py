@@ -10,7 +10,7 @@ import pytest
 
 from stockroom.adapters.dynamodb.api_keys import DynamoDBApiKeyStore
 from stockroom.core.api_keys import configured_keys, stores_for_key
-from stockroom.core.rules import MAX_UNITS_PER_LINE
+from stockroom.core.rules import MAX_QUANTITY, MIN_QUANTITY
 from stockroom.http.auth import stores_context, stores_from_event
 from stockroom.http.exceptions import NotAuthenticated
 from stockroom_local.cli import main as stockroom
@@ -102,14 +102,14 @@ def _increment(api: Api, variant_id: str, *units: int) -> list[dict[str, Any]]:
 def test_increments_cannot_take_a_quantity_past_the_ceiling(server: str) -> None:
     api = Api(server)
     item = api.create(variantId="ceiling", quantity=0)
-    # The probe: one request of many 1e9 increments of one item once reached 3.01e11.
-    results = _increment(api, "ceiling", *[MAX_UNITS_PER_LINE] * 5)
+    # The probe: one request of many large increments of one item once passed any bound.
+    results = _increment(api, "ceiling", *[MAX_QUANTITY] * 5)
     assert [r["itemMetadata"]["success"] for r in results] == [True, False, False, False, False]
     error = results[1]["itemMetadata"]["error"]
-    assert error["code"] == "QUANTITY_LIMIT_EXCEEDED"
-    assert error["data"]["available"] == 0 and error["data"]["quantity"] == MAX_UNITS_PER_LINE
+    assert error["code"] == "MAX_QUANTITY_LIMIT_REACHED"
+    assert error["data"]["available"] == 0 and error["data"]["quantity"] == MAX_QUANTITY
     after = api.item(item["id"])
-    assert after["quantity"] == MAX_UNITS_PER_LINE and after["revision"] == "2"
+    assert after["quantity"] == MAX_QUANTITY and after["revision"] == "2"
     # Still within the bounds update validates against: the count can be restated.
     restated = api.post(
         "/stores/v3/bulk/inventory-items/update",
@@ -120,9 +120,23 @@ def test_increments_cannot_take_a_quantity_past_the_ceiling(server: str) -> None
 
 def test_an_increment_up_to_the_ceiling_exactly_is_applied(server: str) -> None:
     api = Api(server)
-    item = api.create(variantId="near-ceiling", quantity=MAX_UNITS_PER_LINE - 10)
+    item = api.create(variantId="near-ceiling", quantity=MAX_QUANTITY - 10)
     [refused] = _increment(api, "near-ceiling", 11)
     assert refused["itemMetadata"]["error"]["data"]["available"] == 10
     [applied] = _increment(api, "near-ceiling", 10)
-    assert applied["item"]["quantity"] == MAX_UNITS_PER_LINE
-    assert api.item(item["id"])["quantity"] == MAX_UNITS_PER_LINE
+    assert applied["item"]["quantity"] == MAX_QUANTITY
+    assert api.item(item["id"])["quantity"] == MAX_QUANTITY
+
+
+def test_a_decrement_allowed_below_zero_stops_at_the_floor(server: str) -> None:
+    """restrictInventory false lets stock go negative, down to Wix's -99,999 and not one unit further."""
+    api = Api(server)
+    item = api.create(variantId="floor", quantity=1)
+    lines = [{"variantId": "floor", "decrementBy": MAX_QUANTITY}, {"variantId": "floor", "decrementBy": 1}]
+    answer = api.decrement(*lines, restrictInventory=False)
+    # 1 - 99,999, then -99,999 exactly: the floor itself is allowed.
+    assert [r["itemMetadata"]["success"] for r in answer.body["results"]] == [True, True]
+    one_more = {"variantId": "floor", "decrementBy": 1}
+    [refused] = api.decrement(one_more, restrictInventory=False).body["results"]
+    assert refused["itemMetadata"]["error"]["code"] == "MIN_QUANTITY_LIMIT_REACHED"
+    assert api.item(item["id"])["quantity"] == MIN_QUANTITY

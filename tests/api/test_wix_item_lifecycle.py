@@ -80,12 +80,12 @@ def test_patch_with_a_stale_revision_is_409_and_changes_nothing(api: Api) -> Non
     "body",
     [
         {"inventoryItem": {"revision": "1"}},  # nothing to change
-        {"inventoryItem": {"revision": "1", "quantity": -1}},
+        {"inventoryItem": {"revision": "1", "quantity": -100_000}},
         {"inventoryItem": {"revision": "1", "quantity": 1.5}},
         {"inventoryItem": {"revision": "1", "quantity": "3"}},
         {"inventoryItem": {"revision": 1, "quantity": 3}},
         {"inventoryItem": {"revision": "1", "quantity": 3, "id": "another-item"}},
-        {"inventoryItem": {"revision": "1", "quantity": 3, "variantId": "v"}},
+        {"inventoryItem": {"revision": "1", "quantity": 3, "extendedFields": {}}},
         {"inventoryItem": {"quantity": 3}},
     ],
 )
@@ -93,6 +93,32 @@ def test_patch_refuses_bad_input_and_changes_nothing(api: Api, body: dict[str, A
     before = api.item(SOCKS_A_ITEM)
     assert_400(patch(api, SOCKS_A_ITEM, body))
     assert api.item(SOCKS_A_ITEM) == before
+
+
+@pytest.mark.parametrize(
+    ("changes", "code"),
+    [
+        # A count below zero is what sales may leave, not one an update sets lower than the item's own.
+        ({"quantity": -1}, "REQUESTED_QUANTITY_MUST_BE_NON_NEGATIVE_DECREASING"),
+        ({"variantId": "another-variant", "quantity": 3}, "IMMUTABLE_FIELD"),
+        ({"inStock": True, "preorderInfo": {"enabled": True, "limit": 4}}, "PRE_ORDER_VALIDATION"),
+    ],
+)
+def test_patch_refuses_what_the_item_cannot_take(api: Api, changes: dict[str, Any], code: str) -> None:
+    before = api.item(SOCKS_A_ITEM)
+    answer = patch(api, SOCKS_A_ITEM, {"inventoryItem": {"revision": "1", **changes}})
+    assert answer.status == 409, answer.body
+    assert answer.body["details"]["applicationError"]["code"] == code
+    assert api.item(SOCKS_A_ITEM) == before
+
+
+def test_an_item_read_with_the_sdk_can_be_sent_back_whole(api: Api) -> None:
+    """Wix's read-only fields (dates, availability, counters, product) are accepted and ignored."""
+    item = api.item(SOCKS_A_ITEM)
+    answer = patch(api, SOCKS_A_ITEM, {"inventoryItem": {**item, "quantity": 4}, "reason": "MANUAL"})
+    assert answer.status == 200, answer.body
+    after = answer.body["inventoryItem"]
+    assert (after["quantity"], after["revision"], after["product"]) == (4, "2", item["product"])
 
 
 @pytest.mark.parametrize("item_id", ["x" * 129, "a*b", "unknown-item"])
@@ -114,7 +140,7 @@ def test_a_deleted_item_is_gone_and_its_variant_and_location_can_be_created_agai
     assert (answer.status, answer.body) == (200, {})
     assert api.get(f"{ITEM}/{old['id']}").status == 404
     [line] = api.decrement({"variantId": "doomed", "decrementBy": 1}).body["results"]
-    assert line["itemMetadata"]["error"]["code"] == "INVENTORY_ITEM_NOT_FOUND"
+    assert line["itemMetadata"]["error"]["code"] == "NOT_FOUND"
     assert delete(api, old["id"]).status == 404  # deleted once
     assert api.get(f"{ITEM}/{old['id']}/adjustments").status == 404
 

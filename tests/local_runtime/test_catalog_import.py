@@ -28,7 +28,7 @@ def catalog_row(i: int) -> dict[str, str]:
         "quantity": "" if i % 11 == 0 else str(i % 50),
         "inStock": "true" if i % 11 == 0 else "",
         "preorderEnabled": "true" if preorder else "",
-        "preorderLimit": "5" if preorder else "",
+        "preorderLimit": "5" if preorder and i % 11 else "",  # a limit counts: only with a quantity
         "productName": f"Product {i // 4}, size {i % 4}",  # a comma: quoted by the csv module
     }
 

@@ -55,6 +55,7 @@ def make(service: InventoryService) -> Make:
         limit: int | None = None,
         product: str | None = None,
         location: str | None = None,
+        name: str | None = None,
     ) -> str:
         draft = ItemDraft(
             variant_id=variant,
@@ -63,6 +64,7 @@ def make(service: InventoryService) -> Make:
             quantity=quantity if in_stock is None else None,
             in_stock=in_stock,
             preorder=PreorderSettings(enabled=preorder, limit=limit),
+            product_name=name,
         )
         return service.create_item(STORE, draft, service.audit_context(f"create-{next(requests)}", None)).id
 

@@ -11,7 +11,6 @@ from stockroom.core.domain import (
     IncrementLine,
     ItemChanges,
     ItemDraft,
-    ItemQuery,
     LineErrorCode,
     UpdateLine,
 )
@@ -99,53 +98,6 @@ def test_update_of_an_unknown_id_is_not_found(service: InventoryService) -> None
         STORE, [UpdateLine(0, "nope", 1, ItemChanges(quantity=1))], audit(service), return_entity=False
     )
     assert result.error is not None and result.error.code is LineErrorCode.INVENTORY_ITEM_NOT_FOUND
-
-
-def test_query_pages_through_every_match_in_order(service: InventoryService, make: Make) -> None:
-    for n in range(7):
-        make(f"v{n}", n, product="shirt")
-    make("other", 1, product="hat")
-    seen: list[str] = []
-    cursor = None
-    while True:
-        page = service.query_items(
-            STORE, ItemQuery(product_ids=frozenset({"shirt"})), limit=3, cursor=cursor, cursor_field="cursor"
-        )
-        seen += [i.variant_id for i in page.entries]
-        if page.next_cursor is None:
-            break
-        cursor = page.next_cursor
-    assert seen == [f"v{n}" for n in range(7)]
-
-
-def test_query_filters_on_availability(service: InventoryService, make: Make) -> None:
-    make("in", 2)
-    make("out", 0)
-    page = service.query_items(
-        STORE,
-        ItemQuery(statuses=frozenset({AvailabilityStatus.OUT_OF_STOCK})),
-        limit=10,
-        cursor=None,
-        cursor_field="cursor",
-    )
-    assert [i.variant_id for i in page.entries] == ["out"]
-
-
-def test_a_cursor_of_another_filter_or_garbage_is_refused(service: InventoryService, make: Make) -> None:
-    for n in range(3):
-        make(f"v{n}", 1)
-    page = service.query_items(STORE, ItemQuery(), limit=1, cursor=None, cursor_field="q.cursor")
-    assert page.next_cursor is not None
-    for cursor in (page.next_cursor, "not-a-cursor!"):
-        with pytest.raises(InvalidRequest) as raised:
-            service.query_items(
-                STORE,
-                ItemQuery(product_ids=frozenset({"x"})),
-                limit=1,
-                cursor=cursor,
-                cursor_field="q.cursor",
-            )
-        assert raised.value.loc == ("q.cursor",)
 
 
 def test_product_stock_sums_tracked_variants(service: InventoryService, make: Make) -> None:

@@ -49,7 +49,11 @@ def check_against_one_at_a_time(
                 variant_id=variant,
                 quantity=int(spec["quantity"]) if tracked else None,  # type: ignore[call-overload]
                 in_stock=None if tracked else True,
-                preorder=PreorderSettings(enabled=bool(spec["preorder"]), limit=limit),  # type: ignore[arg-type]
+                # A limit counts units: an item that does not count them has none.
+                preorder=PreorderSettings(
+                    enabled=bool(spec["preorder"]),
+                    limit=limit if tracked else None,  # type: ignore[arg-type]
+                ),
             ),
             service.audit_context(f"create-{variant}", None),
         )

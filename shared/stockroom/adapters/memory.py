@@ -23,8 +23,8 @@ from stockroom.core.domain import (
     IncrementLine,
     InventoryItem,
     ItemKey,
-    ItemQuery,
     LineResult,
+    PreorderSettings,
 )
 from stockroom.core.errors import ItemAlreadyExists
 from stockroom.core.ledger import adjustment, deleted, deletion, position
@@ -258,20 +258,44 @@ class InMemoryInventoryRepository(MemoryCatalogWrites):  # bulk create and updat
         with self._lock:
             return {i: self._ids[(store_id, i)] for i in item_ids if (store_id, i) in self._ids}
 
-    def query_items(
-        self, store_id: str, query: ItemQuery, *, after: tuple[str, str, str] | None, limit: int
-    ) -> list[InventoryItem]:
+    def index_entries(
+        self,
+        store_id: str,
+        *,
+        product_ids: Sequence[str] | None,
+        after: tuple[str, str, str] | None,
+        limit: int,
+    ) -> tuple[list[InventoryItem], bool]:
         with self._lock:
             ordered = sorted(
-                (i for i in self.items.values() if i.store_id == store_id),
+                (
+                    i
+                    for i in self.items.values()
+                    if i.store_id == store_id and (product_ids is None or i.product_id in product_ids)
+                ),
                 key=lambda i: (i.product_id, i.variant_id, i.location_id),
             )
-        found = [
-            i
-            for i in ordered
-            if (after is None or (i.product_id, i.variant_id, i.location_id) > after) and query.matches(i)
+        after_position = [
+            i for i in ordered if after is None or (i.product_id, i.variant_id, i.location_id) > after
         ]
-        return found[:limit]
+        # As the index holds them: none of the fields a stock change writes (their placeholders only).
+        entries = [
+            replace(
+                i,
+                quantity=None,
+                reserved=0,
+                revision=1,
+                updated_date="",
+                preorder=PreorderSettings(enabled=i.preorder.enabled),
+            )
+            for i in after_position[:limit]
+        ]
+        return entries, len(after_position) > limit
+
+    def variant_keys(self, store_id: str, variant_ids: Iterable[str]) -> list[ItemKey]:
+        wanted = set(variant_ids)
+        with self._lock:
+            return [k for k in self.items if k.store_id == store_id and k.variant_id in wanted]
 
     def list_adjustments(
         self, key: ItemKey, item_id: str, *, after: str | None, limit: int

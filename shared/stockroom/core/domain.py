@@ -21,8 +21,16 @@ class LineErrorCode(enum.StrEnum):
     TRACK_QUANTITY_DISABLED = "TRACK_QUANTITY_DISABLED"
     INSUFFICIENT_INVENTORY = "INSUFFICIENT_INVENTORY"
     PREORDER_LIMIT_EXCEEDED = "PREORDER_LIMIT_EXCEEDED"
-    # An increment would take the quantity past MAX_UNITS_PER_LINE, the most an item may hold.
+    # An increment would take the quantity past MAX_QUANTITY, the most an item may hold.
     QUANTITY_LIMIT_EXCEEDED = "QUANTITY_LIMIT_EXCEEDED"
+    # A decrement allowed to go below zero would take the quantity under MIN_QUANTITY.
+    QUANTITY_FLOOR_EXCEEDED = "QUANTITY_FLOOR_EXCEEDED"
+    # An update (or upsert) would set a negative quantity lower than the item's own.
+    NEGATIVE_QUANTITY = "NEGATIVE_QUANTITY"
+    # Preorder settings the item cannot take (a limit on an item that does not count its quantity).
+    INVALID_PREORDER = "INVALID_PREORDER"
+    # An update named another variant, location or product than the item's (they are its key).
+    IMMUTABLE_FIELD = "IMMUTABLE_FIELD"
     ALREADY_EXISTS = "ALREADY_EXISTS"
     # Optimistic concurrency: the caller's revision is not the item's any more.
     REVISION_MISMATCH = "REVISION_MISMATCH"
@@ -189,6 +197,11 @@ class ItemChanges:
     preorder_enabled: bool | None = None
     preorder_message: str | Keep | None = KEEP
     preorder_limit: int | Keep | None = KEEP
+    # What the caller says the item's variant, location and product are (an item read back whole):
+    # checked, never changed.
+    variant_id: str | None = None
+    location_id: str | None = None
+    product_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,39 +212,6 @@ class UpdateLine:
     item_id: str
     revision: int
     changes: ItemChanges
-
-
-UpdatedBound = tuple[str, str]  # ("$gt" | "$gte" | "$lt" | "$lte", an ISO time in UTC)
-
-_COMPARE = {
-    "$gt": lambda value, bound: value > bound,
-    "$gte": lambda value, bound: value >= bound,
-    "$lt": lambda value, bound: value < bound,
-    "$lte": lambda value, bound: value <= bound,
-}
-
-
-@dataclass(frozen=True, slots=True)
-class ItemQuery:
-    """A query's filter: each set is "any of these" (None: any value at all); `updated` bounds updatedDate."""
-
-    product_ids: frozenset[str] | None = None
-    variant_ids: frozenset[str] | None = None
-    location_ids: frozenset[str] | None = None
-    statuses: frozenset[AvailabilityStatus] | None = None
-    updated: tuple[UpdatedBound, ...] = ()
-
-    def matches(self, item: InventoryItem) -> bool:
-        # Times are ISO 8601 in UTC with milliseconds, so string order is time order.
-        return all(
-            allowed is None or value in allowed
-            for allowed, value in (
-                (self.product_ids, item.product_id),
-                (self.variant_ids, item.variant_id),
-                (self.location_ids, item.location_id),
-                (self.statuses, item.availability_status),
-            )
-        ) and all(_COMPARE[op](item.updated_date, bound) for op, bound in self.updated)
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,19 +29,21 @@ class RevisionMismatch(StockroomError):
     code = "REVISION_MISMATCH"
 
 
-class ItemReserved(StockroomError):
-    """The item holds units for live reservations, so it cannot be deleted; nothing was changed."""
-
-    code = "INVENTORY_ITEM_RESERVED"
-
-
-class Refused(StockroomError):
-    """The rules refused a single-item call's one line (INSUFFICIENT_INVENTORY, HELD_BY_RESERVATIONS, ...):
-    a conflict with the item's state, nothing was changed. The code is the line's own."""
+class ChangeRefused(StockroomError):
+    """A change of one item that its state refuses (the rules refused a single-item call's one line:
+    INSUFFICIENT_INVENTORY, HELD_BY_RESERVATIONS, a negative quantity set lower than its own, preorder
+    settings it cannot take, ...): a conflict with the item's state, nothing was changed. The code is the
+    engine's outcome (`LineErrorCode`)."""
 
     def __init__(self, code: str, description: str, data: dict[str, object] | None = None) -> None:
         super().__init__(description, data)
         self.code = code
+
+
+class ItemReserved(StockroomError):
+    """The item holds units for live reservations, so it cannot be deleted; nothing was changed."""
+
+    code = "INVENTORY_ITEM_RESERVED"
 
 
 class InvalidRequest(StockroomError):
@@ -52,8 +54,9 @@ class InvalidRequest(StockroomError):
 
     code = "INVALID_ARGUMENT"
 
-    def __init__(self, loc: str | tuple[str | int, ...], description: str) -> None:
+    def __init__(self, loc: str | tuple[str | int, ...], description: str, *, rule: str = "other") -> None:
         self.loc = (loc,) if isinstance(loc, str) else loc
+        self.rule = rule  # the rule broken, where a dialect names it (Wix: DUPLICATE_BULK_UPSERT_KEY...)
         super().__init__(description, {"field": ".".join(map(str, self.loc))})
 
 

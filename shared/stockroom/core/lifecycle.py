@@ -21,12 +21,12 @@ from stockroom.core.domain import (
     LineResult,
 )
 from stockroom.core.errors import (
+    ChangeRefused,
     IdempotencyConflict,
     ItemAlreadyExists,
     ItemNotFound,
     ItemReserved,
     OutcomeUnknown,
-    Refused,
     RevisionMismatch,
     StockroomError,
     StorageUnavailable,
@@ -51,6 +51,10 @@ _RAISED: dict[LineErrorCode, type[StockroomError] | None] = {
     LineErrorCode.PREORDER_LIMIT_EXCEEDED: None,
     LineErrorCode.QUANTITY_LIMIT_EXCEEDED: None,
     LineErrorCode.HELD_BY_RESERVATIONS: None,
+    LineErrorCode.QUANTITY_FLOOR_EXCEEDED: None,
+    LineErrorCode.NEGATIVE_QUANTITY: None,
+    LineErrorCode.INVALID_PREORDER: None,
+    LineErrorCode.IMMUTABLE_FIELD: None,
 }
 
 
@@ -58,7 +62,7 @@ def error_for(error: LineError) -> StockroomError:
     """A line's error as the error of a whole single-item call."""
     raised = _RAISED[error.code]
     if raised is None:
-        return Refused(error.code.value, error.description, error.data)
+        return ChangeRefused(error.code.value, error.description, error.data)
     return raised(error.description, error.data)
 
 

@@ -15,7 +15,6 @@ from stockroom.core.domain import (
     IncrementLine,
     InventoryItem,
     ItemKey,
-    ItemQuery,
     LineResult,
 )
 from stockroom.core.rules import WritePath
@@ -209,10 +208,23 @@ class InventoryRepository(Protocol):
         """Keys of the store's items by id, in batched strongly consistent reads; unknown ids left out."""
         ...
 
-    def query_items(
-        self, store_id: str, query: ItemQuery, *, after: tuple[str, str, str] | None, limit: int
-    ) -> list[InventoryItem]:
-        """Up to `limit` matching items in (product, variant, location) order, after that position."""
+    def index_entries(
+        self,
+        store_id: str,
+        *,
+        product_ids: Sequence[str] | None,
+        after: tuple[str, str, str] | None,
+        limit: int,
+    ) -> tuple[list[InventoryItem], bool]:
+        """Up to `limit` entries of the store's item index, in (product, variant, location) order, after
+        that position; only these products' if given. An entry holds only the fields no stock change
+        writes (`stockroom.core.filters.Field.static`): its counts are placeholders, never to be read.
+        The flag says whether entries remain after these."""
+        ...
+
+    def variant_keys(self, store_id: str, variant_ids: Iterable[str]) -> list[ItemKey]:
+        """The keys of the store's items of these variants, at every location (an index, not the store's
+        whole list)."""
         ...
 
     def list_adjustments(

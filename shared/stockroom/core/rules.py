@@ -23,6 +23,11 @@ from stockroom.core.domain import (
 )
 
 MAX_UNITS_PER_LINE = 1_000_000_000
+# An item's quantity stays within Wix's bounds (SPEC §11), whichever dialect changes it: an increment never
+# takes it past MAX_QUANTITY, a decrement allowed to go below zero never under MIN_QUANTITY.
+MAX_QUANTITY = 99_999
+MIN_QUANTITY = -99_999
+UNTRACKED_LIMIT = "A preorder limit needs an item that tracks its quantity."
 
 
 class WritePath(enum.Enum):
@@ -75,6 +80,15 @@ def judge_decrement(
     available = item.available
     if restrict_inventory and available < units:
         return Reject(insufficient(item, units))
+    quantity = item.quantity or 0
+    if quantity - units < MIN_QUANTITY:  # only reachable without restrictInventory
+        return Reject(
+            LineError(
+                LineErrorCode.QUANTITY_FLOOR_EXCEEDED,
+                f"Taking {units} units would take the quantity under {MIN_QUANTITY:,}.",
+                {"inventoryItemId": item.id, "requested": units, "quantity": quantity},
+            )
+        )
     return Apply(WritePath.STOCK)
 
 
@@ -104,16 +118,16 @@ def judge_increment(item: InventoryItem | None, units: int) -> LineError | None:
     if item is None or not item.track_quantity:
         return untracked_or_missing(item, "incremented")
     quantity = item.quantity or 0
-    if quantity + units > MAX_UNITS_PER_LINE:
+    if quantity + units > MAX_QUANTITY:
         # The bound every quantity field is validated against: past it, the item could not be restated.
         return LineError(
             LineErrorCode.QUANTITY_LIMIT_EXCEEDED,
-            f"Adding {units} units would take the quantity past {MAX_UNITS_PER_LINE:,}.",
+            f"Adding {units} units would take the quantity past {MAX_QUANTITY:,}.",
             {
                 "inventoryItemId": item.id,
                 "requested": units,
                 "quantity": quantity,
-                "available": MAX_UNITS_PER_LINE - quantity,
+                "available": MAX_QUANTITY - quantity,
             },
         )
     return None
@@ -157,6 +171,40 @@ def held_back(
             f" {quantity - live_reserved} available, and confirming them would take it below zero. Release"
             " them first, or send allowBelowReserved: true.",
             {"inventoryItemId": item.id, "reservedQuantity": live_reserved, "requestedQuantity": quantity},
+        )
+    return None
+
+
+def judge_update(item: InventoryItem, changes: ItemChanges) -> LineError | None:
+    """Why an update may not apply to this snapshot, or None. A negative quantity may be set only where it
+    does not go lower than the item's own (a count below zero is what sales left, not a count anyone
+    takes); a preorder limit needs an item that counts its quantity."""
+    for name, said, actual in (
+        ("variantId", changes.variant_id, item.variant_id),
+        ("locationId", changes.location_id, item.location_id),
+        ("productId", changes.product_id, item.product_id),
+    ):
+        if said is not None and said != actual:
+            return LineError(
+                LineErrorCode.IMMUTABLE_FIELD,
+                f"{name} is part of the item's key and cannot change.",
+                {"inventoryItemId": item.id, "field": name, "requested": said, "current": actual},
+            )
+    if changes.quantity is not None and changes.quantity < 0:
+        current = item.quantity if item.track_quantity else None
+        if current is None or changes.quantity < current:
+            return LineError(
+                LineErrorCode.NEGATIVE_QUANTITY,
+                "A quantity below zero may not be set lower than the item's own.",
+                {"inventoryItemId": item.id, "requested": changes.quantity, "quantity": current},
+            )
+    counts = changes.quantity is not None or (changes.in_stock is None and item.track_quantity)
+    limit = item.preorder.limit if changes.preorder_limit is KEEP else changes.preorder_limit
+    if limit is not None and not counts:
+        return LineError(
+            LineErrorCode.INVALID_PREORDER,
+            UNTRACKED_LIMIT,
+            {"inventoryItemId": item.id, "preorderLimit": limit},
         )
     return None
 

@@ -23,7 +23,6 @@ from stockroom.core.domain import (
     ItemChanges,
     ItemDraft,
     ItemKey,
-    ItemQuery,
     LineError,
     LineErrorCode,
     LineResult,
@@ -36,10 +35,19 @@ from stockroom.core.errors import (
     ItemNotFound,
     StorageUnavailable,
 )
+from stockroom.core.filters import And, Cond, Field, Op, Search
+from stockroom.core.finding import Finder
 from stockroom.core.lifecycle import ItemRemoval, raise_for
-from stockroom.core.paging import Page, cursor_scope, decode_cursor, encode_cursor, is_id
+from stockroom.core.paging import Page, cursor_scope, decode_cursor, encode_cursor
 from stockroom.core.ports import InventoryRepository, ItemUpdate, NewItem
-from stockroom.core.rules import apply_update, held_back, revision_mismatch
+from stockroom.core.rules import (
+    MAX_QUANTITY,
+    UNTRACKED_LIMIT,
+    apply_update,
+    held_back,
+    judge_update,
+    revision_mismatch,
+)
 from stockroom.core.stock import DEFAULT_PARALLEL_WRITES, NOT_FOUND, busy, failed
 from stockroom.core.tags import without_expired
 from stockroom.core.transfers import Transfers
@@ -66,7 +74,7 @@ def utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-class InventoryService(ItemRemoval, Transfers):
+class InventoryService(ItemRemoval, Transfers, Finder):
     """The stock changes (`StockChanges`), deletes (`ItemRemoval`), transfers (`Transfers`) and the
     catalog: locations, create, read, update, query."""
 
@@ -113,6 +121,10 @@ class InventoryService(ItemRemoval, Transfers):
         """The item a draft makes: id, location, revision 1 and dates filled in."""
         if (draft.quantity is None) == (draft.in_stock is None):
             raise InvalidRequest("item", "Give exactly one of quantity and inStock.")
+        if draft.quantity is not None and not 0 <= draft.quantity <= MAX_QUANTITY:
+            raise InvalidRequest(("item", "quantity"), f"A new item's quantity is 0 to {MAX_QUANTITY:,}.")
+        if draft.in_stock is not None and draft.preorder.limit is not None:
+            raise InvalidRequest(("item", "preorderInfo", "limit"), UNTRACKED_LIMIT)
         return InventoryItem(
             id=draft.item_id or str(uuid.uuid4()),
             store_id=store_id,
@@ -219,6 +231,7 @@ class InventoryService(ItemRemoval, Transfers):
                     results.append(failed(line.index, LineErrorCode.INVENTORY_ITEM_NOT_FOUND, NOT_FOUND))
                     continue
                 error = revision_mismatch(before, line.revision) if before.revision != line.revision else None
+                error = error or judge_update(before, line.changes)
                 error = error or held_back(
                     before,
                     line.changes,
@@ -294,52 +307,13 @@ class InventoryService(ItemRemoval, Transfers):
 
     # --- query, product stock and audit trail -----------------------------------------------------------
 
-    def query_items(
-        self, store_id: str, query: ItemQuery, *, limit: int, cursor: str | None, cursor_field: str
-    ) -> Page[InventoryItem]:
-        scope = cursor_scope(
-            "items",
-            store_id,
-            query.product_ids,
-            query.variant_ids,
-            query.location_ids,
-            query.statuses,
-            query.updated,
-        )
-        after = None
-        if cursor is not None:
-            position = decode_cursor(cursor, scope, cursor_field)
-            if not (isinstance(position, list) and len(position) == 3 and all(map(is_id, position))):
-                raise InvalidRequest(cursor_field, "The cursor is not one this API issued.")
-            after = (position[0], position[1], position[2])
-        # One more than the page, to know whether there is a next page without another round trip.
-        found = self._repository.query_items(store_id, query, after=after, limit=limit + 1)
-        page = self.live(found[:limit])
-        last = page[-1] if page else None
-        has_next = len(found) > limit and last is not None
-        return Page(
-            page,
-            encode_cursor([last.product_id, last.variant_id, last.location_id], scope)
-            if has_next and last
-            else None,
-        )
-
     def product_items(
         self, store_id: str, product_id: str, location_id: str | None = None
     ) -> list[InventoryItem]:
-        """Every item of a product at one location (default: the store's), all pages of the index read."""
-        query = ItemQuery(
-            product_ids=frozenset({product_id}),
-            location_ids=frozenset({location_id or self.default_location(store_id)}),
-        )
-        items: list[InventoryItem] = []
-        cursor: str | None = None
-        while True:
-            page = self.query_items(store_id, query, limit=100, cursor=cursor, cursor_field="cursor")
-            items += page.entries
-            if page.next_cursor is None:
-                return items
-            cursor = page.next_cursor
+        """Every item of a product at one location (default: the store's)."""
+        location = location_id or self.default_location(store_id)
+        product = Cond(Field.PRODUCT_ID, Op.EQ, product_id)
+        return self.matching_items(store_id, Search(And((product, Cond(Field.LOCATION_ID, Op.EQ, location)))))
 
     def product_stock(self, store_id: str, product_id: str) -> ProductStock:
         """A product's stock at the store's default location: a product without variants is its own single

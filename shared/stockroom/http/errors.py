@@ -23,12 +23,12 @@ from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from pydantic import BaseModel
 
 from stockroom.core.errors import (
+    ChangeRefused,
     IdempotencyConflict,
     InvalidRequest,
     ItemAlreadyExists,
     ItemNotFound,
     ItemReserved,
-    Refused,
     ReservationConflict,
     ReservationNotFound,
     ReservationRefused,
@@ -39,6 +39,7 @@ from stockroom.core.errors import (
 from stockroom.http.exceptions import (
     IdempotencyKeyReused,
     NotAuthenticated,
+    NotServed,
     PayloadTooLarge,
     RequestInProgress,
     StoreForbidden,
@@ -58,7 +59,7 @@ HTTP_STATUS: dict[type[StockroomError], int] = {
     RevisionMismatch: 409,
     ItemReserved: 409,
     # The rules refused the call's one line (PATCH, DELETE): a conflict with the item's state.
-    Refused: 409,
+    ChangeRefused: 409,
     # DynamoDB's IdempotentParameterMismatch that the write's witness could not settle: the same request
     # (or Idempotency-Key) came back with other content within DynamoDB's 10-minute token window.
     IdempotencyConflict: 409,
@@ -68,6 +69,9 @@ HTTP_STATUS: dict[type[StockroomError], int] = {
     IdempotencyKeyReused: 422,
     # SPEC §7: a reservation that cannot hold every line (a precondition of the stock, not of the request).
     ReservationRefused: 428,
+    # Answered, so the caller learns why (a method of Wix's SDK that needs what Stockroom does not keep): no
+    # such call here, the caller's to change (a 5xx would say the fault is the server's, and it may pass).
+    NotServed: 404,
     StorageUnavailable: 503,
 }
 RETRY_LATER: tuple[type[StockroomError], ...] = (RequestInProgress, StorageUnavailable)
@@ -80,8 +84,8 @@ ERROR_MEANINGS = {
     401: "No API key, or an unknown one",
     403: "The API key does not cover this store",
     404: "Not found in this store",
-    409: "Already exists, a stale revision, an item that holds reservations, the rules refused the change, a"
-    " reservation's state, the same"
+    409: "Already exists, a stale revision, a change the item's state refuses, an item that holds"
+    " reservations, a reservation's state, the same"
     " Idempotency-Key still in progress (see Retry-After), or DynamoDB refused the write as a repeat of a"
     " different one (IDEMPOTENCY_CONFLICT)",
     413: "The body is over 1 MB",
@@ -166,7 +170,7 @@ def register_error_handlers(
 
     @router.exception_handler(InvalidRequest)
     def invalid_argument(error: InvalidRequest) -> Response:
-        return bad_request([Violation(dialect_loc(error.loc) or ("body",), error.description, "other")])
+        return bad_request([Violation(dialect_loc(error.loc) or ("body",), error.description, error.rule)])
 
     @router.exception_handler(UnicodeDecodeError)
     def not_utf8(_: UnicodeDecodeError) -> Response:

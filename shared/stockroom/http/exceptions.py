@@ -31,3 +31,9 @@ class PayloadTooLarge(StockroomError):
 
 class UnsupportedMediaType(StockroomError):
     code = "UNSUPPORTED_MEDIA_TYPE"
+
+
+class NotServed(StockroomError):
+    """A call of the dialect Stockroom answers but does not serve (docs/wix-api.md says why for each)."""
+
+    code = "NOT_SERVED"

@@ -8,7 +8,7 @@ from typing import Any
 from stockroom.adapters.dynamodb.codec import change_attributes, item_to_attributes, n, witness_put
 from stockroom.adapters.dynamodb.layout import AttributeMap, item_key_attrs, table_name
 from stockroom.core.domain import AuditContext, Change, DecrementLine, IncrementLine, InventoryItem, ItemKey
-from stockroom.core.rules import MAX_UNITS_PER_LINE, WritePath
+from stockroom.core.rules import MAX_QUANTITY, MIN_QUANTITY, WritePath
 
 # Attributes an update may change; the rest of an item (keys, ids, product, dates of creation) never does.
 _UPDATABLE = (
@@ -60,6 +60,10 @@ def decrement_write(
         if restrict_inventory:
             # SPEC §7: what reservations hold is not for sale.
             conditions.append("available >= :n")
+        else:
+            # SPEC §11's floor, quantity - n >= MIN_QUANTITY (conditions cannot subtract).
+            conditions.append("quantity >= :floor")
+            values[":floor"] = n(line.quantity + MIN_QUANTITY)
         if line.preorder_request:
             conditions.append(f"NOT {_PREORDER_AVAILABLE}")
             values[":zero"] = n(0)
@@ -119,14 +123,14 @@ def witnessed_update(
 
 def increment_write(line: IncrementLine, now: str) -> dict[str, Any]:
     """Rules 1 and 2 (the item exists and counts), and the bound: the result stays within
-    MAX_UNITS_PER_LINE, judged from the stored quantity itself, so concurrent increments cannot pass it."""
+    MAX_QUANTITY, judged from the stored quantity itself, so concurrent increments cannot pass it."""
     return {
         "ConditionExpression": "attribute_exists(pk) AND trackQuantity = :true AND quantity <= :room",
         "UpdateExpression": "SET quantity = quantity + :n, available = available + :n,"
         " revision = revision + :one, updatedDate = :now",
         "ExpressionAttributeValues": {
             ":n": n(line.quantity),
-            ":room": n(MAX_UNITS_PER_LINE - line.quantity),
+            ":room": n(MAX_QUANTITY - line.quantity),
             ":true": {"BOOL": True},
             ":one": n(1),
             ":now": {"S": now},

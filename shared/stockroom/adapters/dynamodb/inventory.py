@@ -8,10 +8,10 @@ A refusal hands back the item DynamoDB judged (ALL_OLD), so explaining it needs 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any, TypeGuard
 
-from stockroom.adapters.dynamodb import expired_holds
+from stockroom.adapters.dynamodb import expired_holds, item_index
 from stockroom.adapters.dynamodb.catalog_writes import PackedCatalogWrites
 from stockroom.adapters.dynamodb.client import Cancelled, TableClient
 from stockroom.adapters.dynamodb.codec import (
@@ -32,14 +32,11 @@ from stockroom.adapters.dynamodb.conditions import (
     witnessed_update,
 )
 from stockroom.adapters.dynamodb.layout import (
-    BY_STORE_INDEX,
     FEED_INDEX,
     ITEM_ID_SK,
-    ITEM_SK,
     PROFILE_SK,
     STORE_SK,
     AttributeMap,
-    by_store_start_key,
     feed_pks,
     item_id_pk,
     item_key_attrs,
@@ -56,7 +53,6 @@ from stockroom.core.domain import (
     Change,
     InventoryItem,
     ItemKey,
-    ItemQuery,
 )
 from stockroom.core.errors import ItemAlreadyExists
 from stockroom.core.lanes import shared_executor
@@ -222,63 +218,20 @@ class DynamoDBInventoryRepository(StockWrites, PackedCatalogWrites):  # bulk cre
             if _is_pointer(attrs)
         }
 
-    def query_items(
-        self, store_id: str, query: ItemQuery, *, after: tuple[str, str, str] | None, limit: int
-    ) -> list[InventoryItem]:
-        """Up to `limit` of the store's items matching `query`, in (product, variant, location) order,
-        after `after`. Queries the ByStore index, never scans: the key condition narrows to one product (and
-        variant) where the filter names exactly one; ids are filtered by DynamoDB, availability here."""
-        prefix = ""
-        if query.product_ids is not None and len(query.product_ids) == 1:
-            prefix = next(iter(query.product_ids)) + "#"
-            if query.variant_ids is not None and len(query.variant_ids) == 1:
-                prefix += next(iter(query.variant_ids)) + "#"
-        values: AttributeMap = {":store": {"S": store_pk(store_id)}}
-        condition = "byStorePk = :store"
-        if prefix:
-            condition += " AND begins_with(byStoreSk, :prefix)"
-            values[":prefix"] = {"S": prefix}
-        filters = []
-        for name, allowed in (
-            ("productId", query.product_ids),
-            ("variantId", query.variant_ids),
-            ("locationId", query.location_ids),
-        ):
-            if allowed is not None:
-                placeholders = [f":{name}{i}" for i in range(len(allowed))]
-                values.update({p: {"S": v} for p, v in zip(placeholders, sorted(allowed), strict=True)})
-                filters.append(f"{name} IN ({', '.join(placeholders)})")
-        kwargs: dict[str, Any] = {
-            "TableName": table_name(),
-            "IndexName": BY_STORE_INDEX,
-            "KeyConditionExpression": condition,
-            "ExpressionAttributeValues": values,
-        }
-        if filters:
-            kwargs["FilterExpression"] = " AND ".join(filters)
-        elif query.statuses is None and not query.updated:
-            kwargs["Limit"] = limit  # nothing filters: DynamoDB's page is exactly ours
-        if after is not None:
-            kwargs["ExclusiveStartKey"] = by_store_start_key(store_id, after)
-        found: list[InventoryItem] = []
-        # A filtered page can come back short: read on until ours is full or the index is exhausted.
-        while len(found) < limit:
-            answer = self._table.call("query", **kwargs)
-            found += [i for i in self._with_stock(answer.get("Items", [])) if query.matches(i)]
-            if "LastEvaluatedKey" not in answer:
-                break
-            kwargs["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
-        return found[:limit]
+    def index_entries(
+        self,
+        store_id: str,
+        *,
+        product_ids: Sequence[str] | None,
+        after: tuple[str, str, str] | None,
+        limit: int,
+    ) -> tuple[list[InventoryItem], bool]:
+        return item_index.index_entries(
+            self._table, store_id, product_ids=product_ids, after=after, limit=limit
+        )
 
-    def _with_stock(self, profiles: list[AttributeMap]) -> list[InventoryItem]:
-        """The items of profiles read from an index, in their order: their stock records in one batched
-        read (the index holds profiles only, so that no sale ever writes it)."""
-        if not profiles:
-            return []
-        stock = self._table.batch_get([{"pk": p["pk"], "sk": {"S": ITEM_SK}} for p in profiles])
-        items = _whole([*stock, *profiles])
-        keys = (ItemKey(*(p[name]["S"] for name in ("storeId", "variantId", "locationId"))) for p in profiles)
-        return [items[key] for key in keys if key in items]
+    def variant_keys(self, store_id: str, variant_ids: Iterable[str]) -> list[ItemKey]:
+        return item_index.variant_keys(self._table, store_id, variant_ids)
 
     def list_adjustments(
         self, key: ItemKey, item_id: str, *, after: str | None, limit: int

@@ -1,4 +1,4 @@
-"""The table's layout: every record's keys, and the ByStore index.
+"""The table's layout: every record's keys, and the item indexes.
 
 Single-table layout (table `TABLE_NAME`, keys `pk`/`sk`):
 
@@ -26,10 +26,12 @@ and the tombstone's stream record is what the ledger writes the DELETE record fr
 can then be created again, as a new item with a new id; its ledger records are apart from the old item's by
 their sort key.
 
-Index `ByStore` (sparse: only item profiles carry its keys) lists a store's items for the query call:
-`byStorePk = STORE#<store>`, `byStoreSk = <product>#<variant>#<location>`. Ids never contain `#`, so
-`<product>#` and `<product>#<variant>#` are exact prefixes. Availability is derived, never stored, so it
-is filtered in Python with `InventoryItem.availability_status` itself and can never disagree with a GET.
+Index `ByStoreItems` (sparse: only item profiles carry its keys) lists a store's items for the query, search
+and count calls: `byStorePk = STORE#<store>`, `byStoreSk = <product>#<variant>#<location>`. Ids never
+contain `#`, so `<product>#` is an exact prefix. Profiles are never written after create, so a sale writes
+the item's stock, never the store's index partition. The counts are read from the items (BatchGetItem,
+consistent) after the index. Index `ByVariant` (keys `variantId`, `storeId`: only profiles carry both) finds
+a variant's items at every location without the store's list.
 
 Index `ByStoreFeed` (sparse: only ledger records carry its keys) is a store's ledger in time order, the
 store-wide feed: `feedPk = STORE#<store>#FEED#<shard>` (the item's, one of FEED_SHARDS, so a busy store's
@@ -47,7 +49,8 @@ from typing import Any
 from stockroom.core.domain import ItemKey
 
 AttributeMap = dict[str, Any]
-BY_STORE_INDEX = "ByStore"
+BY_STORE_INDEX = "ByStoreItems"
+BY_VARIANT_INDEX = "ByVariant"
 FEED_INDEX = "ByStoreFeed"
 WITNESS_PREFIX = "REQ#"
 # An order marker outlives every redelivery: SQS keeps a message 4 days by default (14 at most) and the DLQ

@@ -6,24 +6,25 @@ from __future__ import annotations
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from stockroom.core.domain import DecrementById, IncrementById, IncrementLine, LineResult
-from stockroom.dialects.wix.context import TAGS, audit_context, count_lines, current_store, idempotent
-from stockroom.dialects.wix.errors import documented
-from stockroom.dialects.wix.models import (
+from stockroom.dialects.wix.bulk_models import (
     BulkCreateInventoryItemsRequest,
     BulkDecrementRequest,
     BulkIncrementByVariantAndLocationRequest,
     BulkIncrementRequest,
-    BulkInventoryItemsResponse,
     BulkUpdateInventoryItemsRequest,
 )
+from stockroom.dialects.wix.codes import BY_ID, BY_VARIANT_AND_LOCATION, Codes
+from stockroom.dialects.wix.context import TAGS, audit_context, count_lines, current_store, idempotent
+from stockroom.dialects.wix.errors import documented
+from stockroom.dialects.wix.models import BulkInventoryItemsResponse
 from stockroom.wiring import inventory_service
 
 router = Router()
 
 
-def _answer(metric: str, results: list[LineResult]) -> BulkInventoryItemsResponse:
+def _answer(metric: str, results: list[LineResult], codes: Codes = BY_ID) -> BulkInventoryItemsResponse:
     count_lines(metric, results, router)
-    return BulkInventoryItemsResponse.of(results)
+    return BulkInventoryItemsResponse.of(results, codes)
 
 
 @router.post(
@@ -80,7 +81,7 @@ def bulk_increment_by_variant_and_location(
     results = service.increment(
         lines, audit=audit_context(router, request.reason), return_entity=request.returnEntity
     )
-    return _answer("IncrementLines", results)
+    return _answer("IncrementLines", results, BY_VARIANT_AND_LOCATION)
 
 
 @router.post(

@@ -12,6 +12,7 @@ from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from pydantic import BaseModel, ConfigDict
 
 from stockroom.core.errors import StockroomError
+from stockroom.dialects.wix.codes import wix_code
 from stockroom.http import errors as http_errors
 from stockroom.http.errors import Resolver, Violation
 
@@ -43,6 +44,7 @@ class FieldViolation(_Documented):
     field: str
     description: str
     violatedRule: str
+    ruleName: str | None = None
 
 
 class ValidationErrorDetail(_Documented):
@@ -84,11 +86,16 @@ def violated_rule(kind: str) -> str:
     return "FORMAT" if kind.endswith(("_type", "_parsing")) else "VALIDATION"
 
 
+def _violation(v: Violation) -> dict[str, Any]:
+    found = {"field": field_path(v.loc), "description": v.message, "violatedRule": violated_rule(v.kind)}
+    if v.kind.isupper():
+        # One of the rules Wix's typings name (REQUESTED_QUANTITY_MUST_BE_NON_NEGATIVE...): as Wix says it.
+        found["ruleName"] = v.kind
+    return found
+
+
 def invalid_body(violations: Sequence[Violation]) -> dict[str, Any]:
-    fields = [
-        {"field": field_path(v.loc), "description": v.message, "violatedRule": violated_rule(v.kind)}
-        for v in violations
-    ]
+    fields = [_violation(v) for v in violations]
     summary = "; ".join(f"{f['field']}: {f['description']}" for f in fields[:5])
     return {
         "message": f"Invalid request: {summary}",
@@ -97,7 +104,7 @@ def invalid_body(violations: Sequence[Violation]) -> dict[str, Any]:
 
 
 def failure_body(status: int, error: StockroomError) -> dict[str, Any]:
-    detail = {"code": error.code, "description": error.description, "data": error.data}
+    detail = {"code": wix_code(error.code), "description": error.description, "data": error.data}
     return {"message": error.description, "details": {"applicationError": detail}}
 
 
@@ -128,4 +135,10 @@ def documented_reservation(status: int = 200, description: str = "OK") -> dict[i
 def documented(status: int = 200, description: str = "OK") -> dict[int, OpenAPIResponse]:
     return http_errors.documented(
         WixErrorBody, {404: "No such inventory item in this store"}, status, description
+    )
+
+
+def documented_not_served() -> dict[int, OpenAPIResponse]:
+    return http_errors.documented(
+        WixErrorBody, {404: "NOT_SERVED: Stockroom answers this call of Wix's SDK but does not serve it"}
     )

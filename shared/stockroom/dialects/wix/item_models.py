@@ -6,7 +6,8 @@ from typing import Annotated
 
 from pydantic import Field, StrictBool, model_validator
 
-from stockroom.dialects.wix.models import ALLOW_BELOW_RESERVED, ItemChangesInput, WixRequest, WixResponse
+from stockroom.dialects.wix.bulk_models import ALLOW_BELOW_RESERVED, ItemChangesInput
+from stockroom.dialects.wix.models import WixRequest, WixResponse
 from stockroom.http.fields import Id, Reason, Units
 
 # Wix documents bulk delete as 1 to 1,000 ids. A transfer is two stock changes a line: 300, as theirs.

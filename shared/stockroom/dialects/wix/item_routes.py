@@ -9,6 +9,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Path
 
 from stockroom.core.errors import InvalidRequest
 from stockroom.core.transfers import TransferLine
+from stockroom.dialects.wix.codes import BY_VARIANT_AND_LOCATION
 from stockroom.dialects.wix.context import TAGS, audit_context, count_lines, current_store, idempotent
 from stockroom.dialects.wix.errors import documented
 from stockroom.dialects.wix.item_models import (
@@ -98,4 +99,5 @@ def bulk_transfer_inventory_items(request: BulkTransferInventoryItemsRequest) ->
         lines, audit=audit_context(router, request.reason or "TRANSFER"), return_entity=request.returnEntity
     )
     count_lines("TransferLines", results, router)
-    return BulkInventoryItemsResponse.of(results)
+    # Stockroom's own call, by variant and location: Wix's words for the outcomes Wix has words for.
+    return BulkInventoryItemsResponse.of(results, BY_VARIANT_AND_LOCATION)

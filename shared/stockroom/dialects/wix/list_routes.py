@@ -1,4 +1,4 @@
-"""Wix V3 reads of many: the inventory-items query and an item's audit trail (adjustments)."""
+"""The ledger's reads: an item's audit trail (adjustments) and the store-wide feed."""
 
 from __future__ import annotations
 
@@ -10,31 +10,12 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from stockroom.dialects.wix.context import TAGS, current_store
 from stockroom.dialects.wix.errors import documented
 from stockroom.dialects.wix.models import MAX_QUERY_LIMIT
-from stockroom.dialects.wix.query_models import (
-    ListAdjustmentsResponse,
-    QueryInventoryItemsRequest,
-    QueryInventoryItemsResponse,
-)
+from stockroom.dialects.wix.query_models import ListAdjustmentsResponse
 from stockroom.http.fields import Id, IsoTime
 from stockroom.http.request import refuse_unknown_query
 from stockroom.wiring import inventory_service
 
 router = Router()
-
-
-@router.post(
-    "/stores/v3/inventory-items/query", summary="Query inventory items", tags=TAGS, responses=documented()
-)
-def query_inventory_items(request: QueryInventoryItemsRequest) -> QueryInventoryItemsResponse:
-    query = request.query
-    page = inventory_service().query_items(
-        current_store(router.current_event),
-        query.filter.to_query(),
-        limit=query.cursorPaging.limit,
-        cursor=query.cursorPaging.cursor,
-        cursor_field="query.cursorPaging.cursor",
-    )
-    return QueryInventoryItemsResponse.of(page)
 
 
 @router.get(

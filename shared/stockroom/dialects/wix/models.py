@@ -2,30 +2,38 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, Self, TypeVar
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
     StrictBool,
+    StrictInt,
     StrictStr,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from stockroom.core.domain import (
-    KEEP,
     InventoryItem,
-    ItemChanges,
     ItemDraft,
     LineError,
     LineResult,
     PreorderSettings,
-    UpdateLine,
 )
-from stockroom.http.fields import Id, Reason, StockQuantity, Units
+from stockroom.core.rules import MAX_QUANTITY, MIN_QUANTITY
+from stockroom.dialects.wix.codes import BY_ID, Codes, wix_code
+from stockroom.http.fields import Id, IsoTime, Reason, StockQuantity
 
 MAX_BULK_LINES = 300
+# Wix's bounds (its SDK's typings): a quantity is -99,999 to 99,999, a change of one 1 to 99,999.
+WixQuantity = Annotated[StrictInt, Field(ge=MIN_QUANTITY, le=MAX_QUANTITY)]
+WixUnits = Annotated[StrictInt, Field(ge=1, le=MAX_QUANTITY, description="1 to 99,999 units")]
+PreorderLimit = Annotated[StrictInt, Field(ge=0, le=100_000)]
+PreorderMessage = Annotated[StrictStr, Field(min_length=1, max_length=250)]
+Status = Literal["IN_STOCK", "OUT_OF_STOCK", "PREORDER"]
+MAX_QUERY_LIMIT = 100
 
 
 class WixRequest(BaseModel):
@@ -64,7 +72,7 @@ class WixResponse(BaseModel):
 class DecrementByVariantAndLocation(WixRequest):
     variantId: Id
     locationId: Id | None = Field(None, description="Defaults to the store's default location.")
-    decrementBy: Units
+    decrementBy: WixUnits
     preorderRequest: StrictBool = Field(
         False,
         description="Count a preorder instead of stock when the item is sold out and open for preorder.",
@@ -83,25 +91,44 @@ class BulkDecrementByVariantAndLocationRequest(WixRequest):
     reason: Reason | None = None
 
 
+class ReadOnly(WixRequest):
+    """What Wix computes for an item: accepted and ignored, so an item read with the SDK can be sent back
+    as it is (as Wix ignores them)."""
+
+    revision: StrictStr | None = None
+    # The SDK sends an item's `_id` back as it is when the call names the id as well (it renames it `id`
+    # only where nothing is called `id` already).
+    sdk_id: StrictStr | None = Field(None, alias="_id", description="Read-only: ignored.")
+    createdDate: IsoTime | None = None
+    updatedDate: IsoTime | None = None
+    availabilityStatus: Status | None = None
+    reservedQuantity: StrictInt | None = None
+    availableQuantity: StrictInt | None = None
+    lowStockThreshold: StrictInt | None = Field(None, description="Set when the item is created.")
+
+
 class PreorderInfoInput(WixRequest):
     enabled: StrictBool = False
-    message: Annotated[StrictStr, Field(max_length=500)] | None = None
-    limit: StockQuantity | None = Field(
-        None, description="How many units may be preordered once stock is zero."
+    message: PreorderMessage | None = None
+    limit: PreorderLimit | None = Field(
+        None, description="How many units may be preordered once stock is zero (0 to 100,000)."
     )
+    counter: StrictInt | None = Field(None, description="Read-only: ignored.")
+    quantity: StrictInt | None = Field(None, description="Read-only: ignored.")
 
 
 class ProductInput(WixRequest):
-    name: Annotated[StrictStr, Field(max_length=500)] | None = None
-    directCategoryIds: Annotated[list[Id], Field(max_length=100)] = []
+    name: Annotated[StrictStr, Field(max_length=80)] | None = None
+    directCategoryIds: Annotated[list[Id], Field(max_length=2000)] = []
 
 
-class InventoryItemInput(WixRequest):
+class InventoryItemInput(ReadOnly):
+    id: Id | None = Field(None, description="Read-only: ignored (Stockroom gives the id).")
     variantId: Id
     locationId: Id | None = None
     productId: Id | None = Field(None, description="Defaults to variantId (a product without variants).")
     trackQuantity: StrictBool | None = None
-    quantity: StockQuantity | None = None
+    quantity: WixQuantity | None = None
     inStock: StrictBool | None = None
     preorderInfo: PreorderInfoInput = Field(default_factory=PreorderInfoInput)
     product: ProductInput = Field(default_factory=ProductInput)
@@ -113,6 +140,15 @@ class InventoryItemInput(WixRequest):
             raise ValueError("give exactly one of quantity (tracked) and inStock (untracked)")
         if self.trackQuantity is not None and self.trackQuantity != (self.quantity is not None):
             raise ValueError("trackQuantity must be true with quantity and false with inStock")
+        if self.quantity is not None and self.quantity < 0:
+            raise PydanticCustomError(
+                "REQUESTED_QUANTITY_MUST_BE_NON_NEGATIVE", "A new item's quantity is 0 to 99,999."
+            )
+        if self.inStock is not None and self.preorderInfo.limit is not None:
+            raise PydanticCustomError(
+                "PREORDER_LIMIT_NOT_SUPPORTED_FOR_UNTRACKED_INVENTORY",
+                "A preorder limit needs an item that tracks its quantity.",
+            )
         return self
 
     def to_draft(self) -> ItemDraft:
@@ -214,8 +250,8 @@ class ApplicationError(WixResponse):
     data: dict[str, Any] = {}
 
     @classmethod
-    def of(cls, error: LineError) -> ApplicationError:
-        return cls(code=error.code.value, description=error.description, data=error.data)
+    def of(cls, error: LineError, codes: Codes = BY_ID) -> ApplicationError:
+        return cls(code=wix_code(error.code, codes), description=error.description, data=error.data)
 
 
 class ItemMetadata(WixResponse):
@@ -241,7 +277,8 @@ class BulkInventoryItemsResponse(WixResponse):
     bulkActionMetadata: BulkActionMetadata
 
     @classmethod
-    def of(cls, results: list[LineResult]) -> BulkInventoryItemsResponse:
+    def of(cls, results: list[LineResult], codes: Codes = BY_ID) -> Self:
+        """Wix's bulk answer; `codes` says the engine's outcomes as this call's typings name them."""
         successes = sum(1 for r in results if r.success)
         return cls(
             results=[
@@ -250,7 +287,7 @@ class BulkInventoryItemsResponse(WixResponse):
                         id=r.item_id,
                         originalIndex=r.index,
                         success=r.success,
-                        error=ApplicationError.of(r.error) if r.error else None,
+                        error=ApplicationError.of(r.error, codes) if r.error else None,
                     ),
                     item=InventoryItemOut.of(r.item) if r.item else None,
                 )
@@ -260,128 +297,3 @@ class BulkInventoryItemsResponse(WixResponse):
                 totalSuccesses=successes, totalFailures=len(results) - successes, undetailedFailures=0
             ),
         )
-
-
-# --- the sibling calls: bulk create, bulk update, increments, decrement by id -----------------------------
-
-# Wix documents bulk create, bulk update (and bulk delete) as 1 to 1,000 items.
-MAX_BULK_CREATE = 1000
-MAX_BULK_UPDATE = 1000
-MAX_QUERY_LIMIT = 100
-# A revision is a decimal string ("3"), as Wix sends it back.
-Revision = Annotated[StrictStr, Field(pattern=r"^[1-9][0-9]{0,17}$", description="The revision read")]
-Status = Literal["IN_STOCK", "OUT_OF_STOCK", "PREORDER"]
-
-
-class BulkCreateInventoryItemsRequest(WixRequest):
-    inventoryItems: Annotated[list[InventoryItemInput], Field(min_length=1, max_length=MAX_BULK_CREATE)]
-    returnEntity: StrictBool = False
-
-
-class PreorderInfoUpdate(WixRequest):
-    """Only the fields sent change; `"limit": null` or `"message": null` removes them."""
-
-    enabled: StrictBool | None = None
-    message: Annotated[StrictStr, Field(max_length=500)] | None = None
-    limit: StockQuantity | None = Field(None, description="null removes the limit.")
-
-
-class ItemChangesInput(WixRequest):
-    """What an update may change, and the revision it was read at (bulk update and PATCH alike)."""
-
-    revision: Revision
-    trackQuantity: StrictBool | None = None
-    quantity: StockQuantity | None = Field(None, description="Sets the count (and tracking by quantity).")
-    inStock: StrictBool | None = Field(None, description="Sets in stock (and tracking without a count).")
-    preorderInfo: PreorderInfoUpdate | None = None
-
-    @model_validator(mode="after")
-    def _one_change_one_method(self) -> ItemChangesInput:
-        if self.quantity is not None and self.inStock is not None:
-            raise ValueError("give at most one of quantity (tracked) and inStock (untracked)")
-        if self.trackQuantity is not None and (
-            (self.quantity is None and self.inStock is None)
-            or self.trackQuantity != (self.quantity is not None)
-        ):
-            raise ValueError("trackQuantity must come with, and agree with, quantity or inStock")
-        if self.quantity is None and self.inStock is None and self.preorderInfo is None:
-            raise ValueError("nothing to update: give quantity, inStock or preorderInfo")
-        return self
-
-    def changes_line(self, index: int, item_id: str) -> UpdateLine:
-        preorder = self.preorderInfo
-        sent = preorder.model_fields_set if preorder else set()
-        return UpdateLine(
-            index=index,
-            item_id=item_id,
-            revision=int(self.revision),
-            changes=ItemChanges(
-                quantity=self.quantity,
-                in_stock=self.inStock,
-                preorder_enabled=preorder.enabled if preorder else None,
-                preorder_message=preorder.message if preorder and "message" in sent else KEEP,
-                preorder_limit=preorder.limit if preorder and "limit" in sent else KEEP,
-            ),
-        )
-
-
-class InventoryItemUpdate(ItemChangesInput):
-    id: Id
-
-    def to_line(self, index: int) -> UpdateLine:
-        return self.changes_line(index, self.id)
-
-
-class MaskedInventoryItem(WixRequest):
-    inventoryItem: InventoryItemUpdate
-
-
-ALLOW_BELOW_RESERVED = (
-    "Stockroom's own: set a quantity below the units reservations hold (else refused, 409"
-    " HELD_BY_RESERVATIONS with reservedQuantity); confirming them may then take it below zero."
-)
-
-
-class BulkUpdateInventoryItemsRequest(WixRequest):
-    inventoryItems: Annotated[list[MaskedInventoryItem], Field(min_length=1, max_length=MAX_BULK_UPDATE)]
-    returnEntity: StrictBool = False
-    reason: Reason | None = None
-    allowBelowReserved: StrictBool = Field(False, description=ALLOW_BELOW_RESERVED)
-
-
-class IncrementByVariantAndLocation(WixRequest):
-    variantId: Id
-    locationId: Id | None = Field(None, description="Defaults to the store's default location.")
-    incrementBy: Units
-
-
-class BulkIncrementByVariantAndLocationRequest(WixRequest):
-    incrementData: Annotated[
-        list[IncrementByVariantAndLocation], Field(min_length=1, max_length=MAX_BULK_LINES)
-    ]
-    returnEntity: StrictBool = False
-    reason: Reason | None = None
-
-
-class IncrementById(WixRequest):
-    inventoryItemId: Id
-    incrementBy: Units
-
-
-class BulkIncrementRequest(WixRequest):
-    incrementData: Annotated[list[IncrementById], Field(min_length=1, max_length=MAX_BULK_LINES)]
-    returnEntity: StrictBool = False
-    reason: Reason | None = None
-
-
-class DecrementById(WixRequest):
-    inventoryItemId: Id
-    decrementBy: Units
-    preorderRequest: StrictBool = False
-
-
-class BulkDecrementRequest(WixRequest):
-    decrementData: Annotated[list[DecrementById], Field(min_length=1, max_length=MAX_BULK_LINES)]
-    restrictInventory: StrictBool = True
-    returnEntity: StrictBool = False
-    reason: Reason | None = None

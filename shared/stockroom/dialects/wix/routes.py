@@ -9,6 +9,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.metrics import MetricUnit
 
 from stockroom.core.domain import DecrementLine
+from stockroom.dialects.wix.codes import BY_VARIANT_AND_LOCATION
 from stockroom.dialects.wix.context import (
     TAGS,
     audit_context,
@@ -59,16 +60,15 @@ def bulk_decrement_by_variant_and_location(
         return_entity=request.returnEntity,
     )
     count_lines("DecrementLines", results, router)
-    return BulkInventoryItemsResponse.of(results)
+    return BulkInventoryItemsResponse.of(results, BY_VARIANT_AND_LOCATION)
 
 
 @router.post(
     "/stores/v3/inventory-items",
     summary="Create an inventory item",
     tags=TAGS,
-    status_code=201,
     middlewares=[idempotent],
-    responses=documented(201, "Created"),
+    responses=documented(),
 )
 def create_inventory_item(request: CreateInventoryItemRequest) -> InventoryItemResponse:
     item = inventory_service().create_item(
