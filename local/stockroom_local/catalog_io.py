@@ -33,7 +33,7 @@ QUERY_PAGE = 100  # the API's largest query page
 RETRIES = 5
 # How long a send waits for an earlier send of the same request (same Idempotency-Key) to let go of it: past
 # the function's timeout (30 s), after which an unanswered send's hold on its key lapses.
-IN_PROGRESS_WAIT_SECONDS = 60.0
+IN_PROGRESS_WAIT_SECONDS = 120.0
 _TRANSIENT = {429, 500, 502, 503, 504}
 # Lines storage could not settle: sent again, under the same Idempotency-Key, until they do (a line that
 # did land is then reported applied, never applied twice).

@@ -1,7 +1,7 @@
-"""Packed bulk creates and updates racing over HTTP: each line is still its own condition. Threads create
-the same variants at once (each is created exactly once, the others fail ALREADY_EXISTS) and update the
-same items from the same revision at once (exactly one wins per item, the others fail REVISION_MISMATCH,
-and the item holds the winner's count)."""
+"""Packed bulk creates and updates racing over HTTP: each line is still its own condition. Threads create the
+same variants at once (each is created exactly once, the others fail ITEM_ALREADY_EXISTS, Wix's code) and
+update the same items from the same revision at once (exactly one wins per item, the others fail
+REVISION_MISMATCH, and the item holds the winner's count)."""
 
 from __future__ import annotations
 
@@ -55,7 +55,7 @@ def test_racing_bulk_creates_and_updates_apply_each_line_once(server: str) -> No
                 assert variant not in winners, variant  # created once
                 winners[variant] = (n, result["item"])
             else:
-                assert result["itemMetadata"]["error"]["code"] == "ALREADY_EXISTS", result
+                assert result["itemMetadata"]["error"]["code"] == "ITEM_ALREADY_EXISTS", result
     assert set(winners) == set(variants)
 
     def update(client: Api, n: int) -> Any:
